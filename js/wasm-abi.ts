@@ -1,0 +1,33 @@
+// The wasm module's exports, as the loader sees them. All arguments and results are numbers
+// (pointers are u32 offsets into `memory`), so no binding glue is needed between JS and wasm.
+
+type Fn = (...args: number[]) => number;
+
+export interface WasmExports {
+  readonly memory: WebAssembly.Memory;
+  buildFlavour(): number;
+  alloc(size: number): number;
+  free(ptr: number): number;
+  sizeOf(ptr: number): number;
+  setMemoryLimit(bytes: number): void;
+  liveRegions(): number;
+  liveBytes(): number;
+  gemmPackedBytes: Fn;
+  gemmPackWeights: Fn;
+  fullyConnected: Fn;
+  fullyConnectedScratchBytes: Fn;
+  conv2d: Fn;
+  conv2dScratchBytes: Fn;
+  dwPackedBytes: Fn;
+  dwScratchBytes: Fn;
+  dwPackWeights: Fn;
+  depthwiseConv2d: Fn;
+}
+
+/** Export names with their parameter counts; the loader checks a module against it. */
+export const ABI: Record<string, number> = {
+  buildFlavour: 0, alloc: 1, free: 1, sizeOf: 1, setMemoryLimit: 1, liveRegions: 0, liveBytes: 0,
+  gemmPackedBytes: 2, gemmPackWeights: 8, fullyConnected: 14, fullyConnectedScratchBytes: 2,
+  conv2d: 24, conv2dScratchBytes: 6,
+  dwPackedBytes: 3, dwScratchBytes: 3, dwPackWeights: 9, depthwiseConv2d: 22,
+};
