@@ -82,7 +82,10 @@ export type Node =
 
 export interface InputSpec {
   name: string;
+  /** Shape the buffers are planned for (the largest input when spatial dims are dynamic). */
   shape: Shape;
+  /** Set when H and W may vary at run time (YuNet: any multiple of 32 up to `shape`). */
+  dynamic?: { multipleOf: number };
   /** Channel order the network expects. */
   colorOrder: 'rgb' | 'bgr';
   /** Network input value = (pixel - mean[c]) * scale[c], pixel in 0..255. */
