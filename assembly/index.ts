@@ -8,3 +8,7 @@ export {
   conv2d, conv2dScratchBytes,
   dwPackedBytes, dwScratchBytes, dwPackWeights, depthwiseConv2d,
 } from "./api/kernels";
+export {
+  add, channelMul, lut, maxPool, avgPool, globalAvgPool, copyChannels, padZero, upsampleNearest,
+  imageByteSize, toRgb, resizeScratchBytes, resizeBilinear, halve, warpAffine, quantizeImage, dequantize, l2Normalize,
+} from "./api/ops";

@@ -7,6 +7,8 @@ import { WasmfaceError } from './errors.js';
 
 export const SHIFT_MIN = 32;
 export const SHIFT_MAX = 62;
+/** Lowest shift of the ops with small accumulators (pools, channel multiply): scales up to 2^11. */
+export const SHIFT_MIN_WIDE = 20;
 
 export interface Requant {
   /** One multiplier per channel (or one for per-tensor ops). */
@@ -19,8 +21,9 @@ export interface Requant {
 /**
  * Layer-wide shift with per-channel multipliers for the real scales `pos` (and optionally `neg`,
  * the negative-branch scales of a PReLU). The shift is chosen so the largest |scale| uses 31 bits.
+ * `minShift` is SHIFT_MIN for conv/fc/depthwise, SHIFT_MIN_WIDE for pools and channel multiply.
  */
-export function quantizeMultipliers(pos: ArrayLike<number>, neg?: ArrayLike<number>): Requant {
+export function quantizeMultipliers(pos: ArrayLike<number>, neg?: ArrayLike<number>, minShift = SHIFT_MIN): Requant {
   let max = 0;
   for (let i = 0; i < pos.length; i++) max = Math.max(max, Math.abs(pos[i]), neg ? Math.abs(neg[i]) : 0);
   for (let i = 0; i < pos.length; i++) {
@@ -28,10 +31,11 @@ export function quantizeMultipliers(pos: ArrayLike<number>, neg?: ArrayLike<numb
       throw new WasmfaceError('E_SCALE', `requantisation scale ${i} is not finite`);
     }
   }
-  if (max >= 0.5) {
-    throw new WasmfaceError('E_SCALE', `requantisation scale ${max} is >= 0.5; the kernels need |scale| < 0.5 (widen the output range)`);
+  if (Math.round(max * 2 ** minShift) >= 2 ** 31) {
+    const limit = 2 ** (31 - minShift);
+    throw new WasmfaceError('E_SCALE', `requantisation scale ${max} is >= ${limit}; this op needs |scale| < ${limit} (widen the output range)`);
   }
-  let shift = SHIFT_MIN;
+  let shift = minShift;
   // largest shift keeping round(max * 2^shift) < 2^31
   while (shift < SHIFT_MAX && max > 0 && Math.round(max * 2 ** (shift + 1)) < 2 ** 31) shift++;
   const toInt = (s: number) => {

@@ -22,6 +22,10 @@ export interface WasmExports {
   dwScratchBytes: Fn;
   dwPackWeights: Fn;
   depthwiseConv2d: Fn;
+  add: Fn; channelMul: Fn; lut: Fn; maxPool: Fn; avgPool: Fn; globalAvgPool: Fn;
+  copyChannels: Fn; padZero: Fn; upsampleNearest: Fn;
+  imageByteSize: Fn; toRgb: Fn; resizeScratchBytes: Fn; resizeBilinear: Fn; halve: Fn; warpAffine: Fn;
+  quantizeImage: Fn; dequantize: Fn; l2Normalize: Fn;
 }
 
 /** Export names with their parameter counts; the loader checks a module against it. */
@@ -30,4 +34,8 @@ export const ABI: Record<string, number> = {
   gemmPackedBytes: 2, gemmPackWeights: 8, fullyConnected: 14, fullyConnectedScratchBytes: 2,
   conv2d: 24, conv2dScratchBytes: 6,
   dwPackedBytes: 3, dwScratchBytes: 3, dwPackWeights: 9, depthwiseConv2d: 22,
+  add: 12, channelMul: 12, lut: 4, maxPool: 13, avgPool: 20, globalAvgPool: 10,
+  copyChannels: 6, padZero: 9, upsampleNearest: 6,
+  imageByteSize: 3, toRgb: 6, resizeScratchBytes: 2, resizeBilinear: 9, halve: 5, warpAffine: 14,
+  quantizeImage: 5, dequantize: 5, l2Normalize: 2,
 };

@@ -24,6 +24,22 @@ export const SHIFT_MAX: i32 = 62;
   return shift >= SHIFT_MIN && shift <= SHIFT_MAX;
 }
 
+// Ops whose accumulators are small by construction (pooling sums, squeeze-excitation products) also
+// accept shifts down to SHIFT_MIN_WIDE, i.e. scales up to 2^11 (average pooling with equal in/out
+// scales has scale 1/count, often 1): the accumulator is first shifted left by 32 - shift, which the
+// entry point proves cannot overflow, and requantised with shift 32.
+export const SHIFT_MIN_WIDE: i32 = 20;
+
+@inline export function wideShiftOk(shift: i32, accBound: u64): bool {
+  return shift >= SHIFT_MIN_WIDE && shift <= SHIFT_MAX && (accBound << <u64>preShift(shift)) < (<u64>1 << 31);
+}
+
+/** Left shift applied to the accumulator before requantisation. */
+@inline export function preShift(shift: i32): i32 { return shift < SHIFT_MIN ? SHIFT_MIN - shift : 0; }
+
+/** Shift used by the requantisation proper. */
+@inline export function postShift(shift: i32): i32 { return shift < SHIFT_MIN ? SHIFT_MIN : shift; }
+
 /** Scalar reference requantisation of one accumulator. */
 @inline export function requant(acc: i32, mult: i32, shift: i32, zp: i32, qmin: i32, qmax: i32): i32 {
   let y = <i32>((<i64>acc * <i64>mult + (<i64>1 << (shift - 1))) >> shift) + zp;
