@@ -83,51 +83,136 @@ export function dwconvScalar(input: usize, h: i32, w: i32, c: i32, out: usize, o
   }
 }
 
+// One output pixel with any window, through a table of tap pointers (padding taps -> zero row).
+@inline function dwPixelGeneral(input: usize, h: i32, w: i32, c: i32, oy: i32, ox: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+                                padTop: i32, padLeft: i32, packed: usize, cp: i32, o: usize, ptrs: usize, zeroRow: usize,
+                                shift: i32, zpOut: i32, qmin: i32, qmax: i32,
+                                rnd: v128, sh32: i32, zp16: v128, qmin8: v128, qmax8: v128): void {
+  const taps = kh * kw;
+  for (let ky = 0; ky < kh; ky++) {
+    const iy = oy * sh - padTop + ky;
+    for (let kx = 0; kx < kw; kx++) {
+      const ix = ox * sw - padLeft + kx;
+      const p = iy >= 0 && iy < h && ix >= 0 && ix < w ? input + (<usize>iy * w + ix) * c : zeroRow;
+      store<usize>(ptrs + (<usize>(ky * kw + kx) << 2), p);
+    }
+  }
+  const bias = packed + <usize>cp * taps, mpos = bias + <usize>cp * 4, mneg = mpos + <usize>cp * 4;
+  const c8 = c & ~7;
+  let ch = 0;
+  for (; ch < c8; ch += 8) {
+    let a0 = v128.load(bias + (<usize>ch << 2)), a1 = v128.load(bias + (<usize>ch << 2), 16);
+    let wp = packed + ch;
+    for (let t = 0; t < taps; t++) {
+      const x = v128.load8x8_s(load<usize>(ptrs + (<usize>t << 2)) + ch);
+      const k = v128.load8x8_s(wp);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k));
+      a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k));
+      wp += cp;
+    }
+    storeChannels8(o + ch, a0, a1, mpos + (<usize>ch << 2), mneg + (<usize>ch << 2), rnd, sh32, zp16, qmin8, qmax8);
+  }
+  for (; ch < c; ch++) {
+    let acc = load<i32>(bias + (<usize>ch << 2));
+    for (let t = 0; t < taps; t++) {
+      acc += <i32>load<i8>(load<usize>(ptrs + (<usize>t << 2)) + ch) * <i32>load<i8>(packed + <usize>t * cp + ch);
+    }
+    store<i8>(o + ch, <i8>requantPrelu(acc, load<i32>(mpos + (<usize>ch << 2)), load<i32>(mneg + (<usize>ch << 2)), shift, zpOut, qmin, qmax));
+  }
+}
+
+@inline function storeChannels8(o: usize, a0: v128, a1: v128, mp: usize, mn: usize, rnd: v128, sh32: i32,
+                                zp16: v128, qmin8: v128, qmax8: v128): void {
+  const y0 = requantLanesPrelu(a0, v128.load(mp), v128.load(mn), rnd, sh32);
+  const y1 = requantLanesPrelu(a1, v128.load(mp, 16), v128.load(mn, 16), rnd, sh32);
+  v128.store64_lane(o, packClamp8(y0, y1, zp16, qmin8, qmax8), 0);
+}
+
+// A run of interior output pixels [ox0, ox1) of row oy (every tap inside the image) for a 3x3 window:
+// channel blocks outermost so the block's nine weight vectors stay in registers along the row.
+function dw3x3Run(input: usize, w: i32, c: i32, iy0: i32, ox0: i32, ox1: i32, sw: i32, padLeft: i32,
+                  packed: usize, cp: i32, o: usize, ldo: i32, rnd: v128, sh32: i32, zp16: v128, qmin8: v128, qmax8: v128): void {
+  const bias = packed + <usize>cp * 9, mpos = bias + <usize>cp * 4, mneg = mpos + <usize>cp * 4;
+  const rs = <usize>w * c, step = <usize>sw * c;
+  const c8 = c & ~7;
+  for (let ch = 0; ch < c8; ch += 8) {
+    const wp = packed + ch;
+    const k0 = v128.load8x8_s(wp), k1 = v128.load8x8_s(wp + cp), k2 = v128.load8x8_s(wp + 2 * cp);
+    const k3 = v128.load8x8_s(wp + 3 * cp), k4 = v128.load8x8_s(wp + 4 * cp), k5 = v128.load8x8_s(wp + 5 * cp);
+    const k6 = v128.load8x8_s(wp + 6 * cp), k7 = v128.load8x8_s(wp + 7 * cp), k8 = v128.load8x8_s(wp + 8 * cp);
+    const b0 = v128.load(bias + (<usize>ch << 2)), b1 = v128.load(bias + (<usize>ch << 2), 16);
+    let p = input + (<usize>iy0 * w + ox0 * sw - padLeft) * c + ch;
+    let dst = o + <usize>ox0 * ldo + ch;
+    for (let ox = ox0; ox < ox1; ox++) {
+      let a0 = b0, a1 = b1;
+      let x = v128.load8x8_s(p);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k0)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k0));
+      x = v128.load8x8_s(p + c);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k1)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k1));
+      x = v128.load8x8_s(p + 2 * c);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k2)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k2));
+      x = v128.load8x8_s(p + rs);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k3)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k3));
+      x = v128.load8x8_s(p + rs + c);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k4)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k4));
+      x = v128.load8x8_s(p + rs + 2 * c);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k5)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k5));
+      x = v128.load8x8_s(p + 2 * rs);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k6)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k6));
+      x = v128.load8x8_s(p + 2 * rs + c);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k7)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k7));
+      x = v128.load8x8_s(p + 2 * rs + 2 * c);
+      a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k8)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k8));
+      storeChannels8(dst, a0, a1, mpos + (<usize>ch << 2), mneg + (<usize>ch << 2), rnd, sh32, zp16, qmin8, qmax8);
+      p += step;
+      dst += ldo;
+    }
+  }
+}
+
 function dwconvSimd(input: usize, h: i32, w: i32, c: i32, out: usize, oh: i32, ow: i32, ldo: i32,
                     kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32,
                     packed: usize, shift: i32, zpIn: i32, zpOut: i32, qmin: i32, qmax: i32, scratch: usize): void {
-  const cp = dwCp(c), taps = kh * kw;
-  const bias = packed + <usize>cp * taps, mpos = bias + <usize>cp * 4, mneg = mpos + <usize>cp * 4;
+  const cp = dwCp(c);
   const zeroRow = scratch;
   const ptrs = scratch + <usize>roundUp(cp, 16);
   memory.fill(zeroRow, <u8>zpIn, <usize>cp);
   const rnd = i64x2.splat(<i64>1 << (shift - 1)), sh32 = shift - 32;
   const zp16 = i16x8.splat(<i16>zpOut), qmin8 = i8x16.splat(<i8>qmin), qmax8 = i8x16.splat(<i8>qmax);
-  const c8 = c & ~7;
+  // interior columns: every tap of [ox*sw - padLeft, +kw) inside [0, w)
+  const oxa = min((padLeft + sw - 1) / sw, ow);
+  const oxb = max(oxa, min(ow, w - kw + padLeft >= 0 ? (w - kw + padLeft) / sw + 1 : 0));
+  const fast3x3 = kh == 3 && kw == 3 && c >= 8;
   for (let oy = 0; oy < oh; oy++) {
+    const iy0 = oy * sh - padTop;
+    const o = out + <usize>oy * ow * ldo;
+    const interiorRow = iy0 >= 0 && iy0 + kh <= h;
+    const runs = fast3x3 && interiorRow && oxa < oxb;
+    if (runs) dw3x3Run(input, w, c, iy0, oxa, oxb, sw, padLeft, packed, cp, o, ldo, rnd, sh32, zp16, qmin8, qmax8);
     for (let ox = 0; ox < ow; ox++) {
-      // pointer table: each tap's input pixel, or the zero row when it falls in the padding
-      for (let ky = 0; ky < kh; ky++) {
-        const iy = oy * sh - padTop + ky;
-        for (let kx = 0; kx < kw; kx++) {
-          const ix = ox * sw - padLeft + kx;
-          const p = iy >= 0 && iy < h && ix >= 0 && ix < w ? input + (<usize>iy * w + ix) * c : zeroRow;
-          store<usize>(ptrs + (<usize>(ky * kw + kx) << 2), p);
-        }
+      if (runs && ox >= oxa && ox < oxb) {
+        if ((c & 7) == 0) { ox = oxb - 1; continue; }
+        // channels past the last multiple of 8 of the run's pixels
+        dwTailChannels(input, w, c, iy0, ox * sw - padLeft, packed, cp, o + <usize>ox * ldo, shift, zpOut, qmin, qmax);
+        continue;
       }
-      const o = out + (<usize>oy * ow + ox) * ldo;
-      let ch = 0;
-      for (; ch < c8; ch += 8) {
-        let a0 = v128.load(bias + (<usize>ch << 2)), a1 = v128.load(bias + (<usize>ch << 2), 16);
-        let wp = packed + ch;
-        for (let t = 0; t < taps; t++) {
-          const x = v128.load8x8_s(load<usize>(ptrs + (<usize>t << 2)) + ch);
-          const k = v128.load8x8_s(wp);
-          a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, k));
-          a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, k));
-          wp += cp;
-        }
-        const y0 = requantLanesPrelu(a0, v128.load(mpos + (<usize>ch << 2)), v128.load(mneg + (<usize>ch << 2)), rnd, sh32);
-        const y1 = requantLanesPrelu(a1, v128.load(mpos + (<usize>ch << 2), 16), v128.load(mneg + (<usize>ch << 2), 16), rnd, sh32);
-        v128.store64_lane(o + ch, packClamp8(y0, y1, zp16, qmin8, qmax8), 0);
-      }
-      for (; ch < c; ch++) {
-        let acc = load<i32>(bias + (<usize>ch << 2));
-        for (let t = 0; t < taps; t++) {
-          acc += <i32>load<i8>(load<usize>(ptrs + (<usize>t << 2)) + ch) * <i32>load<i8>(packed + <usize>t * cp + ch);
-        }
-        store<i8>(o + ch, <i8>requantPrelu(acc, load<i32>(mpos + (<usize>ch << 2)), load<i32>(mneg + (<usize>ch << 2)), shift, zpOut, qmin, qmax));
+      dwPixelGeneral(input, h, w, c, oy, ox, kh, kw, sh, sw, padTop, padLeft, packed, cp, o + <usize>ox * ldo, ptrs, zeroRow,
+        shift, zpOut, qmin, qmax, rnd, sh32, zp16, qmin8, qmax8);
+    }
+  }
+}
+
+// Channels [c & ~7, c) of one interior 3x3 pixel (scalar).
+function dwTailChannels(input: usize, w: i32, c: i32, iy0: i32, ix0: i32, packed: usize, cp: i32, o: usize,
+                        shift: i32, zpOut: i32, qmin: i32, qmax: i32): void {
+  const bias = packed + <usize>cp * 9, mpos = bias + <usize>cp * 4, mneg = mpos + <usize>cp * 4;
+  for (let ch = c & ~7; ch < c; ch++) {
+    let acc = load<i32>(bias + (<usize>ch << 2));
+    for (let ky = 0; ky < 3; ky++) {
+      for (let kx = 0; kx < 3; kx++) {
+        acc += <i32>load<i8>(input + (<usize>(iy0 + ky) * w + ix0 + kx) * c + ch) * <i32>load<i8>(packed + <usize>(ky * 3 + kx) * cp + ch);
       }
     }
+    store<i8>(o + ch, <i8>requantPrelu(acc, load<i32>(mpos + (<usize>ch << 2)), load<i32>(mneg + (<usize>ch << 2)), shift, zpOut, qmin, qmax));
   }
 }

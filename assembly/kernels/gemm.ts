@@ -16,7 +16,7 @@
 // (every a value in [0, 127]: the relaxed dot is exact and identical on every engine only then).
 
 import { SIMD, RELAXED } from "../core/features";
-import { requantPrelu, requantLanesPrelu, packClamp8 } from "../core/requant";
+import { requantPrelu, requantLanes, requantLanesPrelu, packClamp8 } from "../core/requant";
 import { roundUp } from "../core/bounds";
 
 export const GEMM_NR: i32 = 4;
@@ -103,18 +103,40 @@ export function gemmScalar(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n
   return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
 }
 
-// Requantises four channel sums of one row and stores min(4, nleft) int8 results.
-@inline function storeRow4(dst: usize, acc: v128, mp: v128, mn: v128, rnd: v128, sh: i32,
-                           zp16: v128, qmin8: v128, qmax8: v128, nleft: i32): void {
-  const y = requantLanesPrelu(acc, mp, mn, rnd, sh);
-  const q = packClamp8(y, y, zp16, qmin8, qmax8);
+// Stores the 4 int8 results of row `half` (0: bytes 0-3, 1: bytes 4-7) of q, min(4, nleft) of them.
+@inline function store4(dst: usize, q: v128, half: i32, nleft: i32): void {
   if (nleft >= 4) {
-    v128.store32_lane(dst, q, 0);
+    if (half == 0) v128.store32_lane(dst, q, 0); else v128.store32_lane(dst, q, 1);
   } else {
-    store<i8>(dst, i8x16.extract_lane_s(q, 0));
-    if (nleft > 1) store<i8>(dst, i8x16.extract_lane_s(q, 1), 1);
-    if (nleft > 2) store<i8>(dst, i8x16.extract_lane_s(q, 2), 2);
+    const b = half * 4;
+    store<i8>(dst, i8x16.extract_lane_s(v128.swizzle(q, i8x16.splat(<i8>b)), 0));
+    if (nleft > 1) store<i8>(dst, i8x16.extract_lane_s(v128.swizzle(q, i8x16.splat(<i8>(b + 1))), 0), 1);
+    if (nleft > 2) store<i8>(dst, i8x16.extract_lane_s(v128.swizzle(q, i8x16.splat(<i8>(b + 2))), 0), 2);
   }
+}
+
+// Requantises two rows x four channels of sums (bias included) and stores them. The PReLU choice of
+// multiplier is skipped when both multipliers are equal for this channel block (the common case).
+@inline function storeRows2(o0: usize, o1: usize, acc0: v128, acc1: v128, mp: v128, mn: v128, prelu: bool,
+                            rnd: v128, sh: i32, zp16: v128, qmin8: v128, qmax8: v128, nleft: i32): void {
+  const y0 = prelu ? requantLanesPrelu(acc0, mp, mn, rnd, sh) : requantLanes(acc0, mp, rnd, sh);
+  const y1 = prelu ? requantLanesPrelu(acc1, mp, mn, rnd, sh) : requantLanes(acc1, mp, rnd, sh);
+  const q = packClamp8(y0, y1, zp16, qmin8, qmax8);
+  store4(o0, q, 0, nleft);
+  store4(o1, q, 1, nleft);
+}
+
+@inline function storeRow1(o0: usize, acc0: v128, mp: v128, mn: v128, prelu: bool,
+                           rnd: v128, sh: i32, zp16: v128, qmin8: v128, qmax8: v128, nleft: i32): void {
+  const y0 = prelu ? requantLanesPrelu(acc0, mp, mn, rnd, sh) : requantLanes(acc0, mp, rnd, sh);
+  store4(o0, packClamp8(y0, y0, zp16, qmin8, qmax8), 0, nleft);
+}
+
+// Rows per cache block: the block of `a` (MC * kp bytes) stays in L1 while every channel block of the
+// packed weights passes over it, instead of re-streaming all of `a` once per channel block.
+@inline function rowBlock(kp: i32): i32 {
+  const mc = (16384 / kp) & ~1;
+  return mc < 2 ? 2 : mc;
 }
 
 function gemmSimd(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n: i32, out: usize, ldo: i32,
@@ -123,50 +145,54 @@ function gemmSimd(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n: i32, ou
   const bias = biasOf(packed, np, kp), mpos = bias + <usize>np * 4, mneg = mpos + <usize>np * 4;
   const rnd = i64x2.splat(<i64>1 << (shift - 1)), sh = shift - 32;
   const zp16 = i16x8.splat(<i16>zpOut), qmin8 = i8x16.splat(<i8>qmin), qmax8 = i8x16.splat(<i8>qmax);
-  for (let j = 0; j < n; j += 4) {
-    const wb = packed + <usize>j * kp;
-    const vb = v128.load(bias + (<usize>j << 2));
-    const mp = v128.load(mpos + (<usize>j << 2)), mn = v128.load(mneg + (<usize>j << 2));
-    const nleft = n - j;
-    let r = 0;
-    for (; r + 2 <= m; r += 2) {
-      const r0 = a + <usize>r * lda, r1 = r0 + lda;
-      let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
-      let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-      let w = wb;
-      for (let i = 0; i < kp; i += 16) {
-        let x0 = v128.load8x8_s(r0 + i), x1 = v128.load8x8_s(r1 + i);
-        let w0 = v128.load8x8_s(w), w1 = v128.load8x8_s(w, 16), w2 = v128.load8x8_s(w, 32), w3 = v128.load8x8_s(w, 48);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, w1));
-        c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, w2)); c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, w3));
-        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, w1));
-        c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, w2)); c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, w3));
-        x0 = v128.load8x8_s(r0 + i, 8); x1 = v128.load8x8_s(r1 + i, 8);
-        w0 = v128.load8x8_s(w, 8); w1 = v128.load8x8_s(w, 24); w2 = v128.load8x8_s(w, 40); w3 = v128.load8x8_s(w, 56);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, w1));
-        c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, w2)); c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, w3));
-        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, w1));
-        c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, w2)); c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, w3));
-        w += 64;
+  const mc = rowBlock(kp);
+  for (let m0 = 0; m0 < m; m0 += mc) {
+    const m1 = min(m, m0 + mc);
+    for (let j = 0; j < n; j += 4) {
+      const wb = packed + <usize>j * kp;
+      const vb = v128.load(bias + (<usize>j << 2));
+      const mp = v128.load(mpos + (<usize>j << 2)), mn = v128.load(mneg + (<usize>j << 2));
+      const prelu = !i32x4.all_true(i32x4.eq(mp, mn));
+      const nleft = n - j;
+      let r = m0;
+      for (; r + 2 <= m1; r += 2) {
+        const r0 = a + <usize>r * lda, r1 = r0 + lda;
+        let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
+        let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        let w = wb;
+        for (let i = 0; i < kp; i += 16) {
+          let x0 = v128.load8x8_s(r0 + i), x1 = v128.load8x8_s(r1 + i);
+          let w0 = v128.load8x8_s(w), w1 = v128.load8x8_s(w, 16), w2 = v128.load8x8_s(w, 32), w3 = v128.load8x8_s(w, 48);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, w1));
+          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, w2)); c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, w3));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, w1));
+          c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, w2)); c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, w3));
+          x0 = v128.load8x8_s(r0 + i, 8); x1 = v128.load8x8_s(r1 + i, 8);
+          w0 = v128.load8x8_s(w, 8); w1 = v128.load8x8_s(w, 24); w2 = v128.load8x8_s(w, 40); w3 = v128.load8x8_s(w, 56);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, w1));
+          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, w2)); c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, w3));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, w1));
+          c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, w2)); c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, w3));
+          w += 64;
+        }
+        const o = out + <usize>r * ldo + j;
+        storeRows2(o, o + ldo, i32x4.add(vb, hsum4(c00, c01, c02, c03)), i32x4.add(vb, hsum4(c10, c11, c12, c13)),
+          mp, mn, prelu, rnd, sh, zp16, qmin8, qmax8, nleft);
       }
-      const o = out + <usize>r * ldo + j;
-      storeRow4(o, i32x4.add(vb, hsum4(c00, c01, c02, c03)), mp, mn, rnd, sh, zp16, qmin8, qmax8, nleft);
-      storeRow4(o + ldo, i32x4.add(vb, hsum4(c10, c11, c12, c13)), mp, mn, rnd, sh, zp16, qmin8, qmax8, nleft);
-    }
-    if (r < m) {
-      const r0 = a + <usize>r * lda;
-      let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
-      let w = wb;
-      for (let i = 0; i < kp; i += 8) {
-        const x0 = v128.load8x8_s(r0 + i);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w)));
-        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w, 16)));
-        c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w, 32)));
-        c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w, 48)));
-        // advance 8 within a chunk, then jump over the other channels' chunks
-        w += (i & 8) ? 56 : 8;
+      if (r < m1) {
+        const r0 = a + <usize>r * lda;
+        let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
+        let w = wb;
+        for (let i = 0; i < kp; i += 8) {
+          const x0 = v128.load8x8_s(r0 + i);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w)));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w, 16)));
+          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w, 32)));
+          c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w, 48)));
+          w += (i & 8) ? 56 : 8; // second half of the 16-byte chunk, then the next chunk
+        }
+        storeRow1(out + <usize>r * ldo + j, i32x4.add(vb, hsum4(c00, c01, c02, c03)), mp, mn, prelu, rnd, sh, zp16, qmin8, qmax8, nleft);
       }
-      storeRow4(out + <usize>r * ldo + j, i32x4.add(vb, hsum4(c00, c01, c02, c03)), mp, mn, rnd, sh, zp16, qmin8, qmax8, nleft);
     }
   }
 }
@@ -183,39 +209,44 @@ function gemmRelaxed(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n: i32,
   const bias = biasOf(packed, np, kp), mpos = bias + <usize>np * 4, mneg = mpos + <usize>np * 4;
   const rnd = i64x2.splat(<i64>1 << (shift - 1)), sh = shift - 32;
   const zp16 = i16x8.splat(<i16>zpOut), qmin8 = i8x16.splat(<i8>qmin), qmax8 = i8x16.splat(<i8>qmax);
-  for (let j = 0; j < n; j += 4) {
-    const wb = packed + <usize>j * kp;
-    const vb = v128.load(bias + (<usize>j << 2));
-    const mp = v128.load(mpos + (<usize>j << 2)), mn = v128.load(mneg + (<usize>j << 2));
-    const nleft = n - j;
-    let r = 0;
-    for (; r + 2 <= m; r += 2) {
-      const r0 = a + <usize>r * lda, r1 = r0 + lda;
-      let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
-      let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-      let w = wb;
-      for (let i = 0; i < kp; i += 16) {
-        const x0 = v128.load(r0 + i), x1 = v128.load(r1 + i);
-        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
-        c00 = rdot(c00, w0, x0); c01 = rdot(c01, w1, x0); c02 = rdot(c02, w2, x0); c03 = rdot(c03, w3, x0);
-        c10 = rdot(c10, w0, x1); c11 = rdot(c11, w1, x1); c12 = rdot(c12, w2, x1); c13 = rdot(c13, w3, x1);
-        w += 64;
+  const mc = rowBlock(kp);
+  for (let m0 = 0; m0 < m; m0 += mc) {
+    const m1 = min(m, m0 + mc);
+    for (let j = 0; j < n; j += 4) {
+      const wb = packed + <usize>j * kp;
+      const vb = v128.load(bias + (<usize>j << 2));
+      const mp = v128.load(mpos + (<usize>j << 2)), mn = v128.load(mneg + (<usize>j << 2));
+      const prelu = !i32x4.all_true(i32x4.eq(mp, mn));
+      const nleft = n - j;
+      let r = m0;
+      for (; r + 2 <= m1; r += 2) {
+        const r0 = a + <usize>r * lda, r1 = r0 + lda;
+        let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
+        let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        let w = wb;
+        for (let i = 0; i < kp; i += 16) {
+          const x0 = v128.load(r0 + i), x1 = v128.load(r1 + i);
+          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+          c00 = rdot(c00, w0, x0); c01 = rdot(c01, w1, x0); c02 = rdot(c02, w2, x0); c03 = rdot(c03, w3, x0);
+          c10 = rdot(c10, w0, x1); c11 = rdot(c11, w1, x1); c12 = rdot(c12, w2, x1); c13 = rdot(c13, w3, x1);
+          w += 64;
+        }
+        const o = out + <usize>r * ldo + j;
+        storeRows2(o, o + ldo, i32x4.add(vb, hsum4(c00, c01, c02, c03)), i32x4.add(vb, hsum4(c10, c11, c12, c13)),
+          mp, mn, prelu, rnd, sh, zp16, qmin8, qmax8, nleft);
       }
-      const o = out + <usize>r * ldo + j;
-      storeRow4(o, i32x4.add(vb, hsum4(c00, c01, c02, c03)), mp, mn, rnd, sh, zp16, qmin8, qmax8, nleft);
-      storeRow4(o + ldo, i32x4.add(vb, hsum4(c10, c11, c12, c13)), mp, mn, rnd, sh, zp16, qmin8, qmax8, nleft);
-    }
-    if (r < m) {
-      const r0 = a + <usize>r * lda;
-      let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
-      let w = wb;
-      for (let i = 0; i < kp; i += 16) {
-        const x0 = v128.load(r0 + i);
-        c00 = rdot(c00, v128.load(w), x0); c01 = rdot(c01, v128.load(w, 16), x0);
-        c02 = rdot(c02, v128.load(w, 32), x0); c03 = rdot(c03, v128.load(w, 48), x0);
-        w += 64;
+      if (r < m1) {
+        const r0 = a + <usize>r * lda;
+        let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
+        let w = wb;
+        for (let i = 0; i < kp; i += 16) {
+          const x0 = v128.load(r0 + i);
+          c00 = rdot(c00, v128.load(w), x0); c01 = rdot(c01, v128.load(w, 16), x0);
+          c02 = rdot(c02, v128.load(w, 32), x0); c03 = rdot(c03, v128.load(w, 48), x0);
+          w += 64;
+        }
+        storeRow1(out + <usize>r * ldo + j, i32x4.add(vb, hsum4(c00, c01, c02, c03)), mp, mn, prelu, rnd, sh, zp16, qmin8, qmax8, nleft);
       }
-      storeRow4(out + <usize>r * ldo + j, i32x4.add(vb, hsum4(c00, c01, c02, c03)), mp, mn, rnd, sh, zp16, qmin8, qmax8, nleft);
     }
   }
 }
