@@ -7,7 +7,9 @@
 //   'nchw'     ONNX [1,C,H,W] of IR [H,W,C] (what convolutions produce);
 //   'rowmajor' ONNX dims whose row-major flattening is the IR tensor's NHWC order (after
 //              Transpose(0,2,3,1), or a Reshape that cannot change the order).
-// Transpose/Reshape/Flatten therefore become aliases, not nodes.
+// Transpose/Reshape/Flatten therefore become aliases, not nodes. Graph outputs keep their ONNX
+// names and are the IR (NHWC) tensors: for YuNet's Transpose(0,2,3,1)+Reshape heads and
+// MiniFASNet's [1,3] logits that is exactly ONNX's element order.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
@@ -117,7 +119,7 @@ export function importOnnx(bytes: Uint8Array, meta: OnnxImportMeta): Graph {
   };
 
   for (const n of g.node) {
-    const where = `${n.opType} node "${n.name ?? n.output[0]}"`;
+    const where = `${n.opType} node "${n.name || n.output[0]}"`;
     const fail = (msg: string): never => { throw new Error(`${meta.id}: ${where}: ${msg}`); };
     if (n.domain && n.domain !== 'ai.onnx') fail(`unsupported domain ${n.domain}`);
     const attrs = new Map(n.attribute.map((a) => [a.name, a]));
