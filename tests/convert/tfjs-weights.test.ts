@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { decodeTfjsWeights, halfToFloat, type TfjsWeightGroup } from '../../tools/convert/tfjs-weights.js';
 
+tf.enableProdMode(); // quiet: no "install tfjs-node" banner from the CPU backend
+
 test('uint8/uint16 affine, float16 and float32 weights decode as tfjs-core decodes them', async () => {
   const bytes = new Uint8Array(5 + 2 * 3 + 2 * 4 + 4 * 2);
   const v = new DataView(bytes.buffer);
