@@ -14,7 +14,7 @@ const ALIGN: usize = 16;
 // [start, end) pairs sorted by start; `count` live entries.
 const table: usize = memory.data(MAX_REGIONS * 8, 16);
 let count: i32 = 0;
-let limitBytes: u64 = <u64>2048 << 20; // 2 GiB default ceiling; JS may lower it
+let limitBytes: u64 = 2147483648; // 2 GiB default ceiling (a literal, so it is set without running start code); JS may lower it
 
 @inline function startOf(i: i32): usize { return load<usize>(table + (<usize>i << 3)); }
 @inline function endOf(i: i32): usize { return load<usize>(table + (<usize>i << 3), 4); }
@@ -35,6 +35,9 @@ export function alloc(size: usize): usize {
 export function allocBytes(size: u64): usize {
   if (size == 0 || size > limitBytes || count >= MAX_REGIONS) return 0;
   const sz = (size + ALIGN - 1) & ~(<u64>ALIGN - 1);
+  // Builds with a managed runtime (the as-pect specs) own the heap through TLSF: take memory from it
+  // and keep only the ownership table here. Product builds use --runtime stub and the code below.
+  if (ASC_RUNTIME != 0) return track(heap.alloc(<usize>sz), sz);
   // first fit between live regions
   let prevEnd = <u64>heapStart();
   let at = count;
@@ -59,6 +62,17 @@ export function allocBytes(size: u64): usize {
   return ptr;
 }
 
+function track(ptr: usize, sz: u64): usize {
+  let at = 0;
+  while (at < count && startOf(at) < ptr) at++;
+  memory.copy(table + (<usize>(at + 1) << 3), table + (<usize>at << 3), <usize>(count - at) << 3);
+  store<usize>(table + (<usize>at << 3), ptr);
+  store<usize>(table + (<usize>at << 3), ptr + <usize>sz, 4);
+  count++;
+  memory.fill(ptr, 0, <usize>sz);
+  return ptr;
+}
+
 /** Index of the live region starting exactly at ptr, or -1. */
 function find(ptr: usize): i32 {
   let lo = 0, hi = count - 1;
@@ -78,6 +92,7 @@ export function free(ptr: usize): bool {
   memory.fill(ptr, 0, endOf(i) - ptr);
   memory.copy(table + (<usize>i << 3), table + (<usize>(i + 1) << 3), <usize>(count - i - 1) << 3);
   count--;
+  if (ASC_RUNTIME != 0) heap.free(ptr);
   return true;
 }
 

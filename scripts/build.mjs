@@ -1,0 +1,31 @@
+// npm run build: the four wasm builds (sizes printed, 100 KB budget enforced) and the TypeScript
+// API compiled to build/js. `--wasm` builds only the wasm.
+import asc from 'assemblyscript/asc';
+import { readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+
+const BUDGET = 100 * 1024;
+const targets = [
+  ['scalar', 'assembly/index.ts'],
+  ['simd', 'assembly/index.ts'],
+  ['relaxed', 'assembly/index.ts'],
+  ['wasi', 'assembly/wasi.ts'],
+];
+
+let failed = false;
+for (const [target, entry] of targets) {
+  const args = target === 'wasi' ? [entry, '--target', target] : ['--target', target];
+  const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
+  if (error) { console.error(`asc --target ${target} failed: ${error.message}\n${stderr}`); process.exit(1); }
+  const file = `build/wasmface.${target}.wasm`;
+  const raw = statSync(file).size, gz = gzipSync(readFileSync(file), { level: 9 }).length;
+  const over = raw > BUDGET;
+  failed ||= over;
+  console.log(`${file.padEnd(28)} ${(raw / 1024).toFixed(1).padStart(6)} KB  (gzip ${(gz / 1024).toFixed(1)} KB)${over ? '  OVER THE 100 KB BUDGET' : ''}`);
+}
+if (failed) process.exit(1);
+if (!process.argv.includes('--wasm')) {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'js/tsconfig.json'], { stdio: 'inherit' });
+  console.log('build/js: TypeScript API compiled');
+}
