@@ -12,3 +12,7 @@ export {
   add, channelMul, lut, maxPool, avgPool, globalAvgPool, copyChannels, padZero, upsampleNearest,
   imageByteSize, toRgb, resizeScratchBytes, resizeBilinear, halve, warpAffine, quantizeImage, dequantize, l2Normalize,
 } from "./api/ops";
+export {
+  modelLoad, modelLastError, modelFree, modelArenaBytes, modelInputInfo, modelSetInputSize, modelRun,
+  modelOutputCount, modelOutputInfo, modelOutputScale, modelDequantizeOutput, sha256Digest, modelHeaderSize,
+} from "./api/model";

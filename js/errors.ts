@@ -24,6 +24,13 @@ export class KernelError extends WasmfaceError {
   }
 }
 
+/** A model file is truncated, corrupted, tampered with, from another format version, or hostile. */
+export class ModelFormatError extends WasmfaceError {
+  constructor(message: string, readonly detail: { code: string; index?: number } = { code: 'E_MODEL_FORMAT' }) {
+    super('E_MODEL_FORMAT', message);
+  }
+}
+
 /** The wasm ran out of memory within the configured limit. */
 export class OutOfMemoryError extends WasmfaceError {
   constructor(readonly bytes: number) {
