@@ -16,3 +16,7 @@ export {
   modelLoad, modelLastError, modelFree, modelArenaBytes, modelInputInfo, modelSetInputSize, modelRun,
   modelOutputCount, modelOutputInfo, modelOutputScale, modelDequantizeOutput, sha256Digest, modelHeaderSize,
 } from "./api/model";
+export {
+  detectDecode, alignEstimate, alignLevels, alignScratchBytes, alignWarp, patchRect, cropPatchScratchBytes, cropPatch,
+  softmax, flipHorizontal, vecAdd, matchScores, matchTopK,
+} from "./api/pipeline";

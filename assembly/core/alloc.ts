@@ -36,8 +36,8 @@ export function allocBytes(size: u64): usize {
   if (size == 0 || size > limitBytes || count >= MAX_REGIONS) return 0;
   const sz = (size + ALIGN - 1) & ~(<u64>ALIGN - 1);
   // Builds with a managed runtime (the as-pect specs) own the heap through TLSF: take memory from it
-  // and keep only the ownership table here. Product builds use --runtime stub and the code below.
-  if (ASC_RUNTIME != 0) return track(heap.alloc(<usize>sz), sz);
+  // and keep only the ownership table here. Product builds use core/runtime-none.ts and the code below.
+  if (!isDefined(WASMFACE_OWN_HEAP)) return track(heap.alloc(<usize>sz), sz);
   // first fit between live regions
   let prevEnd = <u64>heapStart();
   let at = count;
@@ -92,7 +92,7 @@ export function free(ptr: usize): bool {
   memory.fill(ptr, 0, endOf(i) - ptr);
   memory.copy(table + (<usize>i << 3), table + (<usize>(i + 1) << 3), <usize>(count - i - 1) << 3);
   count--;
-  if (ASC_RUNTIME != 0) heap.free(ptr);
+  if (!isDefined(WASMFACE_OWN_HEAP)) heap.free(ptr);
   return true;
 }
 

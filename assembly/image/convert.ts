@@ -76,3 +76,11 @@ export function toRgb(src: usize, format: i32, w: i32, h: i32, dst: usize): void
     }
   }
 }
+
+/** Mirrors a packed image left-right (c bytes per pixel). */
+export function flipHorizontal(src: usize, w: i32, h: i32, c: i32, dst: usize): void {
+  for (let y = 0; y < h; y++) {
+    const s = src + <usize>y * w * c, d = dst + <usize>y * w * c;
+    for (let x = 0; x < w; x++) memory.copy(d + <usize>(w - 1 - x) * c, s + <usize>x * c, c);
+  }
+}

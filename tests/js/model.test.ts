@@ -36,7 +36,7 @@ function buildModel(): WfmBuilder {
   const t6 = b.tensor({ h: 1, w: 1, c: N, zp: 0, scale: 1 / 256 });
   b.input = tIn;
   b.perm = 0x000102; // network channel 0 reads B: BGR like the ONNX models
-  const conv = (k: number, wts: Int8Array, bias: Int32Array, q: ReturnType<typeof quantizeMultipliers>, qmin: number, pad: number) => ({
+  const conv = (k: number, wts: Int8Array, bias: Int32Array, q: ReturnType<typeof quantizeMultipliers>, qmin: number, pad: number): Record<number, number> => ({
     [F.P_KH]: k, [F.P_KW]: k, [F.P_SH]: 1, [F.P_SW]: 1, [F.P_PAD_TOP]: pad, [F.P_PAD_LEFT]: pad, [F.P_PAD_BOTTOM]: pad, [F.P_PAD_RIGHT]: pad,
     [F.P_SHIFT]: q.shift, [F.P_QMIN]: qmin, [F.P_QMAX]: 127, [F.P_WEIGHTS]: b.blob(wts), [F.P_BIAS]: b.blob(bias), [F.P_MULT]: b.blob(q.mult),
     [F.P_MULT_NEG]: q.multNeg.every((m, i) => m === q.mult[i]) ? -1 : b.blob(q.multNeg),
