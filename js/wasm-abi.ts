@@ -29,6 +29,8 @@ export interface WasmExports {
   modelLoad: Fn; modelLastError: Fn; modelFree: Fn; modelArenaBytes: Fn; modelInputInfo: Fn; modelSetInputSize: Fn;
   modelRun: Fn; modelOutputCount: Fn; modelOutputInfo: Fn; modelOutputScale: Fn; modelDequantizeOutput: Fn;
   sha256Digest: Fn; modelHeaderSize: Fn;
+  detectDecode: Fn; alignEstimate: Fn; alignLevels: Fn; alignScratchBytes: Fn; alignWarp: Fn; patchRect: Fn;
+  cropPatchScratchBytes: Fn; cropPatch: Fn; softmax: Fn; flipHorizontal: Fn; vecAdd: Fn; matchScores: Fn; matchTopK: Fn;
 }
 
 /** Export names with their parameter counts; the loader checks a module against it. */
@@ -44,4 +46,6 @@ export const ABI: Record<string, number> = {
   modelLoad: 2, modelLastError: 0, modelFree: 1, modelArenaBytes: 1, modelInputInfo: 2, modelSetInputSize: 3,
   modelRun: 6, modelOutputCount: 1, modelOutputInfo: 3, modelOutputScale: 2, modelDequantizeOutput: 5,
   sha256Digest: 3, modelHeaderSize: 0,
+  detectDecode: 12, alignEstimate: 4, alignLevels: 2, alignScratchBytes: 3, alignWarp: 11, patchRect: 8,
+  cropPatchScratchBytes: 4, cropPatch: 12, softmax: 2, flipHorizontal: 5, vecAdd: 4, matchScores: 5, matchTopK: 4,
 };
