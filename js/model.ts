@@ -115,6 +115,8 @@ export class Model {
   }
 
   get id(): string { return this.meta.id; }
+  /** The wasm handle, for the engine's direct calls (throws after dispose). */
+  get handleForEngine(): number { return this.live(); }
   private live(): number {
     if (!this.handle) throw new KernelError('model', -3);
     return this.handle;

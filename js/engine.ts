@@ -1,0 +1,589 @@
+// FaceEngine: the public API a gate, lock or unlock screen calls. It orchestrates wasm calls —
+// pixel conversion, detection (YuNet), 5-point alignment, embedding (face-api.js ResNet, int8),
+// anti-spoofing (MiniFASNet V2 + V1SE) and matching — and keeps every buffer resident, growing only
+// when a larger image arrives. All arithmetic on pixels and scores happens in wasm, so results are
+// bit-identical on every engine and build.
+
+import { loadWasm, type Backend, type WasmSources } from './loader.js';
+import type { WasmExports } from './wasm-abi.js';
+import { Model, Arena } from './model.js';
+import { WasmfaceError, OutOfMemoryError, check, ModelFormatError, KernelError } from './errors.js';
+import { PixelFormat } from './kernels.js';
+import { checkImage, type ImageInput } from './image.js';
+import { Template, TemplateError } from './template.js';
+import { PINNED_MODELS } from './pinned-models.js';
+import { DEFAULT_OPERATING_POINTS, type OperatingPoints } from './operating-points.js';
+
+/** No face was found where one was required. */
+export class NoFaceError extends WasmfaceError {
+  constructor(message = 'no face found in the image (make sure a face is visible, large enough and lit)') {
+    super('E_NO_FACE', message);
+  }
+}
+
+/** A method was called after dispose(). */
+export class DisposedError extends WasmfaceError {
+  constructor() { super('E_DISPOSED', 'this FaceEngine was disposed; create a new one'); }
+}
+
+export type ModelSource = Uint8Array | ArrayBuffer | URL | string | Response | PromiseLike<Response>;
+
+export interface FaceEngineOptions {
+  /** Wasm build: 'auto' (default) picks relaxed SIMD, SIMD or scalar, whichever the engine runs and passes its self-test. */
+  backend?: 'auto' | Backend;
+  /** Where the wasm builds come from (Node: `nodeWasmSources()`; browsers: URLs of the .wasm files). */
+  wasm: WasmSources;
+  /** The model files (.wfm): detector, embedder, and the anti-spoofing models (optional; liveness is skipped without them). */
+  models: { detector: ModelSource; embedder: ModelSource; antispoof?: ModelSource[] };
+  /**
+   * SHA-256 (hex, whole file) per model id that a model must match to be accepted. Default: the
+   * models shipped with this version. `false` accepts any well-formed model (your own conversions).
+   */
+  pinnedModels?: Record<string, string> | false;
+  /** Match thresholds per embedder model id (default: calibrated on the dev pairs; see `wasmface calibrate`). */
+  operatingPoints?: Record<string, OperatingPoints>;
+  /** Ceiling on wasm memory in MiB (default 256). */
+  memoryLimitMB?: number;
+  detector?: {
+    /** Minimum face score, default 0.6. */
+    scoreThreshold?: number;
+    /** NMS overlap, default 0.3 (upstream). */
+    nmsIou?: number;
+    /** Longer side the image is scaled down to for detection, default 640 (at most 640). */
+    maxSide?: number;
+    /** When no face is found, retry with the image padded by half its size on every side (tight crops). Default true. */
+    padRetry?: boolean;
+  };
+  embedder?: {
+    /** Average the embeddings of the aligned crop and its mirror image. Default true. */
+    flip?: boolean;
+  };
+  liveness?: {
+    /** Live score at or above which a face counts as live. Default 0.5. */
+    threshold?: number;
+  };
+}
+
+export interface DetectedFace {
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+  /** Right eye, left eye, nose tip, right mouth corner, left mouth corner (subject's right = image left). */
+  landmarks: [number, number][];
+}
+
+export interface Liveness { score: number; live: boolean; threshold: number }
+
+export interface EmbedResult {
+  /** Unit-length embedding. */
+  embedding: Float32Array;
+  face: DetectedFace;
+  /** Faces found in the image (the largest is used). */
+  faces: number;
+}
+
+export interface VerifyOptions {
+  /** Named threshold: 'far1e-2', 'far1e-3' (default) or 'far1e-4'. */
+  operatingPoint?: string;
+  /** Explicit cosine threshold (overrides operatingPoint). */
+  threshold?: number;
+  /** Run anti-spoofing (default: when the engine has the models). */
+  liveness?: boolean;
+}
+
+export interface VerifyResult {
+  /** Same person and (when checked) live. */
+  match: boolean;
+  /** Cosine similarity of the probe and template embeddings. */
+  score: number;
+  threshold: number;
+  operatingPoint: string | null;
+  liveness: Liveness | null;
+  faces: number;
+  face: DetectedFace;
+  timingsMs: Timings;
+}
+
+export interface Timings { convert: number; detect: number; align: number; embed: number; liveness: number; match: number; total: number }
+
+export interface IdentifyMatch { id: string; score: number }
+
+// 5-point template of the 112x112 ArcFace/SFace crop, and the face-api.js framing ("fa150", see
+// shared/models/faceapi-recognition/README.md): the square (6.74, 22.80, side 98.5) of that template
+// scaled to 150x150.
+const TEMPLATE_112 = [38.2946, 51.6963, 73.5318, 51.5014, 56.0252, 71.7366, 41.5493, 92.3655, 70.7299, 92.2041];
+export const EMBED_SIZE = 150;
+export const FA150_TEMPLATE = Float32Array.from(TEMPLATE_112, (v, i) => (v - (i % 2 ? 22.8 : 6.74)) * (EMBED_SIZE / 98.5));
+
+const YUNET_OUTPUTS = ['cls_8', 'cls_16', 'cls_32', 'obj_8', 'obj_16', 'obj_32', 'bbox_8', 'bbox_16', 'bbox_32', 'kps_8', 'kps_16', 'kps_32'];
+const MAX_FACES = 64, MAX_CANDIDATES = 4096, FACE_FLOATS = 15;
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** A wasm buffer that grows to the largest size asked of it. */
+class Buffer {
+  ptr = 0;
+  bytes = 0;
+  constructor(private readonly wasm: WasmExports) {}
+  get(bytes: number): number {
+    if (bytes > this.bytes) {
+      if (this.ptr) this.wasm.free(this.ptr);
+      this.ptr = this.wasm.alloc(bytes);
+      this.bytes = this.ptr ? bytes : 0;
+      if (!this.ptr) throw new OutOfMemoryError(bytes);
+    }
+    return this.ptr;
+  }
+  dispose(): void { if (this.ptr) this.wasm.free(this.ptr); this.ptr = this.bytes = 0; }
+}
+
+async function toBytes(src: ModelSource, what: string): Promise<Uint8Array> {
+  if (src instanceof Uint8Array) return src;
+  if (src instanceof ArrayBuffer) return new Uint8Array(src);
+  let response: Response;
+  if (typeof src === 'string' || src instanceof URL) {
+    if (typeof fetch !== 'function') throw new ModelFormatError(`${what}: no fetch() in this engine, pass the model bytes instead`);
+    response = await fetch(src);
+  } else {
+    response = await src;
+  }
+  if (!response.ok) throw new ModelFormatError(`${what}: fetching the model failed (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+export class FaceEngine {
+  private disposed = false;
+  private readonly arena: Arena;
+  private readonly buf: Record<string, Buffer> = {};
+  private readonly detOutputIndex: number[];
+  private readonly antispoofScales: number[];
+  private readonly opts: Required<NonNullable<FaceEngineOptions['detector']>> & { flip: boolean; livenessThreshold: number };
+
+  private constructor(readonly wasm: WasmExports, readonly backend: Backend, private readonly detector: Model, private readonly embedder: Model,
+                      private readonly antispoof: Model[], private readonly operatingPoints: OperatingPoints, options: FaceEngineOptions, arena: Arena) {
+    this.arena = arena;
+    this.opts = {
+      scoreThreshold: options.detector?.scoreThreshold ?? 0.6,
+      nmsIou: options.detector?.nmsIou ?? 0.3,
+      maxSide: Math.min(640, options.detector?.maxSide ?? 640),
+      padRetry: options.detector?.padRetry ?? true,
+      flip: options.embedder?.flip ?? true,
+      livenessThreshold: options.liveness?.threshold ?? 0.5,
+    };
+    this.detOutputIndex = YUNET_OUTPUTS.map((name) => {
+      const i = detector.meta.outputs.findIndex((o) => o.name === name);
+      if (i < 0) throw new ModelFormatError(`detector model '${detector.id}' has no output '${name}' (is it a YuNet conversion?)`);
+      return i;
+    });
+    this.antispoofScales = antispoof.map((m) => {
+      const s = Number((m.meta as { patchScale?: number }).patchScale ?? /-(\d+(?:\.\d+)?)$/.exec(m.id)?.[1]);
+      if (!(s > 0)) throw new ModelFormatError(`anti-spoofing model '${m.id}' does not state its patch scale`);
+      return s;
+    });
+    if (this.embedder.inputSize.width !== EMBED_SIZE || this.embedder.inputSize.height !== EMBED_SIZE) {
+      throw new ModelFormatError(`embedder '${embedder.id}' takes ${embedder.inputSize.width}x${embedder.inputSize.height}; this pipeline aligns to ${EMBED_SIZE}x${EMBED_SIZE}`);
+    }
+  }
+
+  /** Loads the wasm build and the models (validated, and checked against the pinned SHA-256s). */
+  static async create(options: FaceEngineOptions): Promise<FaceEngine> {
+    const { exports, backend } = await loadWasm({ backend: options.backend, wasm: options.wasm, memoryLimitMB: options.memoryLimitMB ?? 256 });
+    const arena = new Arena(exports);
+    const loaded: Model[] = [];
+    try {
+      const pins = options.pinnedModels === false ? null : options.pinnedModels ?? PINNED_MODELS;
+      const load = async (src: ModelSource, what: string) => {
+        const bytes = await toBytes(src, what);
+        const m = Model.load(exports, arena, bytes);
+        loaded.push(m);
+        if (pins) {
+          const want = pins[m.id];
+          const got = sha256Hex(exports, bytes);
+          if (!want) throw new ModelFormatError(`${what} '${m.id}' is not a pinned model; pass pinnedModels: false to use your own conversions`);
+          if (want !== got) throw new ModelFormatError(`${what} '${m.id}' does not match its pinned SHA-256 (got ${got.slice(0, 16)}…): refusing a modified model`);
+        }
+        return m;
+      };
+      const detector = await load(options.models.detector, 'detector');
+      const embedder = await load(options.models.embedder, 'embedder');
+      const antispoof = [];
+      for (const [i, src] of (options.models.antispoof ?? []).entries()) antispoof.push(await load(src, `anti-spoofing model ${i}`));
+      const points = options.operatingPoints?.[embedder.id] ?? DEFAULT_OPERATING_POINTS[embedder.id] ?? {};
+      return new FaceEngine(exports, backend, detector, embedder, antispoof, points, options, arena);
+    } catch (e) {
+      for (const m of loaded) m.dispose();
+      arena.dispose();
+      throw e;
+    }
+  }
+
+  /** Model ids in use (templates record the embedder's). */
+  get models(): { detector: string; embedder: string; antispoof: string[] } {
+    return { detector: this.detector.id, embedder: this.embedder.id, antispoof: this.antispoof.map((m) => m.id) };
+  }
+
+  private b(name: string): Buffer {
+    return (this.buf[name] ??= new Buffer(this.wasm));
+  }
+
+  private live(): void { if (this.disposed) throw new DisposedError(); }
+
+  // ---- stages ----
+
+  /** Image -> packed RGB in wasm; returns its pointer. */
+  private toRgb(image: ImageInput): { rgb: number; w: number; h: number } {
+    const format = checkImage(image);
+    const x = this.wasm, w = image.width, h = image.height;
+    const src = this.b('src').get(image.data.length);
+    new Uint8Array(x.memory.buffer, src, image.data.length).set(image.data);
+    const rgb = this.b('rgb').get(w * h * 3);
+    check('image conversion', x.toRgb(src, image.data.length, PixelFormat[format], w, h, rgb));
+    return { rgb, w, h };
+  }
+
+  /** Resizes an RGB image in wasm to dw x dh, halving first while the shrink exceeds 2x. */
+  private resize(src: number, w: number, h: number, dw: number, dh: number, dst: number): void {
+    const x = this.wasm;
+    let cur = src, cw = w, ch = h, flipFlop = 0;
+    while (cw >= 2 * dw * 2 && ch >= 2 * dh * 2) {
+      const next = this.b(flipFlop ? 'halfB' : 'halfA').get((cw >> 1) * (ch >> 1) * 3);
+      check('halve', x.halve(cur, cw, ch, 3, next));
+      cur = next; cw >>= 1; ch >>= 1; flipFlop ^= 1;
+    }
+    const sb = x.resizeScratchBytes(dw, dh);
+    check('resize', x.resizeBilinear(cur, cw, ch, 3, dst, dw, dh, this.b('resizeScratch').get(sb), sb));
+  }
+
+  /** Runs YuNet on the image placed at (offX, offY) of a canvas of canvasW x canvasH; faces in image coordinates. */
+  private detectOn(rgb: number, w: number, h: number, pad: number): number {
+    const x = this.wasm, o = this.opts;
+    const cw = w + 2 * pad, ch = h + 2 * pad;
+    let src = rgb;
+    if (pad > 0) {
+      src = this.b('padded').get(cw * ch * 3);
+      check('pad', x.pasteImage(rgb, w, h, 3, src, cw, ch, pad, pad, 0));
+    }
+    const scale = Math.min(1, o.maxSide / Math.max(cw, ch));
+    const dw = Math.max(1, Math.round(cw * scale)), dh = Math.max(1, Math.round(ch * scale));
+    const inW = Math.min(640, Math.max(32, Math.ceil(dw / 32) * 32)), inH = Math.min(640, Math.max(32, Math.ceil(dh / 32) * 32));
+    const small = this.b('detSmall').get(dw * dh * 3);
+    if (dw === cw && dh === ch) check('copy', x.pasteImage(src, cw, ch, 3, small, dw, dh, 0, 0, 0));
+    else this.resize(src, cw, ch, dw, dh, small);
+    const canvas = this.b('detCanvas').get(inW * inH * 3);
+    check('letterbox', x.pasteImage(small, dw, dh, 3, canvas, inW, inH, 0, 0, 0));
+    this.detector.setInputSize(inW, inH);
+    this.detector.runResident(canvas, inW, inH);
+    // dequantise the 12 outputs into one buffer and pass their addresses
+    const table = this.b('detTable').get(12 * 4);
+    let total = 0;
+    const sizes = this.detOutputIndex.map((i) => { const n = x.modelOutputInfo(this.detector.handleForEngine, i, 1) * x.modelOutputInfo(this.detector.handleForEngine, i, 2) * x.modelOutputInfo(this.detector.handleForEngine, i, 3); total += n; return n; });
+    const floats = this.b('detFloats').get(total * 4);
+    let at = floats;
+    const ptrs = new Int32Array(12);
+    this.detOutputIndex.forEach((i, k) => {
+      check('detector output', x.modelDequantizeOutput(this.detector.handleForEngine, i, this.arena.ptr, this.arena.bytes, at));
+      ptrs[k] = at;
+      at += sizes[k] * 4;
+    });
+    new Int32Array(x.memory.buffer, table, 12).set(ptrs);
+    const effective = dw / cw; // detector pixels per source pixel
+    const n = x.detectDecode(table, inW, inH, o.scoreThreshold, o.nmsIou, 1 / effective, -pad, -pad,
+      this.b('detWork').get(MAX_CANDIDATES * FACE_FLOATS * 4), MAX_CANDIDATES, this.b('faces').get(MAX_FACES * FACE_FLOATS * 4), MAX_FACES);
+    if (n < 0) check('detector decoding', n);
+    return n;
+  }
+
+  private readFaces(n: number): DetectedFace[] {
+    const f = new Float32Array(this.wasm.memory.buffer, this.b('faces').ptr, n * FACE_FLOATS);
+    const faces: DetectedFace[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = f.subarray(i * FACE_FLOATS, (i + 1) * FACE_FLOATS);
+      faces.push({ box: { x: r[0], y: r[1], width: r[2], height: r[3] }, score: r[4], landmarks: [0, 1, 2, 3, 4].map((k) => [r[5 + 2 * k], r[6 + 2 * k]] as [number, number]) });
+    }
+    return faces;
+  }
+
+  private findFaces(rgb: number, w: number, h: number): DetectedFace[] {
+    let n = this.detectOn(rgb, w, h, 0);
+    if (n === 0 && this.opts.padRetry) n = this.detectOn(rgb, w, h, Math.round(Math.max(w, h) / 2));
+    return this.readFaces(n);
+  }
+
+  /** Largest face by box area. */
+  private static pick(faces: DetectedFace[]): DetectedFace {
+    return faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+  }
+
+  /** Aligned 150x150 RGB crop of a face (pointer in wasm). */
+  private align(rgb: number, w: number, h: number, face: DetectedFace): number {
+    const x = this.wasm;
+    const lm = this.b('landmarks').get(40), tpl = this.b('template').get(40), m = this.b('similarity').get(32);
+    new Float32Array(x.memory.buffer, lm, 10).set(face.landmarks.flat());
+    new Float32Array(x.memory.buffer, tpl, 10).set(FA150_TEMPLATE);
+    const st = x.alignEstimate(lm, tpl, 5, m);
+    if (st !== 0) throw new NoFaceError('the detected face has degenerate landmarks');
+    const [a, b] = new Float64Array(x.memory.buffer, m, 2);
+    const levels = x.alignLevels(a, b);
+    const sb = x.alignScratchBytes(w, h, Math.max(0, levels));
+    const crop = this.b('crop').get(EMBED_SIZE * EMBED_SIZE * 3);
+    check('alignment', x.alignWarp(rgb, w, h, m, Math.max(0, levels), this.b('alignScratch').get(Math.max(16, sb)), sb, crop, EMBED_SIZE, EMBED_SIZE, 0));
+    return crop;
+  }
+
+  /** Embedding of an aligned crop (flip-fused when enabled), unit length, left in wasm at 'embedding'. */
+  private embedCrop(crop: number): number {
+    const x = this.wasm, e = this.embedder;
+    const dim = x.modelOutputInfo(e.handleForEngine, 0, 3);
+    const out = this.b('embedding').get(dim * 4);
+    e.runResident(crop, EMBED_SIZE, EMBED_SIZE);
+    check('embedding', x.modelDequantizeOutput(e.handleForEngine, 0, this.arena.ptr, this.arena.bytes, out));
+    if (this.opts.flip) {
+      const flipped = this.b('flipped').get(EMBED_SIZE * EMBED_SIZE * 3), mirrored = this.b('embeddingFlip').get(dim * 4);
+      check('flip', x.flipHorizontal(crop, EMBED_SIZE, EMBED_SIZE, 3, flipped));
+      e.runResident(flipped, EMBED_SIZE, EMBED_SIZE);
+      check('embedding', x.modelDequantizeOutput(e.handleForEngine, 0, this.arena.ptr, this.arena.bytes, mirrored));
+      check('fusion', x.vecAdd(out, mirrored, dim, out));
+    }
+    const norm = x.l2Normalize(out, dim);
+    if (norm < 0) throw new KernelError('embedding normalisation', norm);
+    return out;
+  }
+
+  private livenessOf(rgb: number, w: number, h: number, face: DetectedFace): Liveness | null {
+    if (!this.antispoof.length) return null;
+    const x = this.wasm;
+    const rect = this.b('rect').get(16), probs = this.b('probs').get(64), sum = new Float64Array(3);
+    this.antispoof.forEach((m, i) => {
+      const { width: pw, height: ph } = m.inputSize;
+      check('anti-spoof patch', x.patchRect(w, h, face.box.x, face.box.y, face.box.width, face.box.height, this.antispoofScales[i], rect));
+      const [x0, y0, x1, y1] = new Int32Array(x.memory.buffer, rect, 4);
+      const sb = x.cropPatchScratchBytes(x1 - x0 + 1, y1 - y0 + 1, pw, ph);
+      const patch = this.b('patch').get(pw * ph * 3);
+      check('anti-spoof crop', x.cropPatch(rgb, w, h, x0, y0, x1, y1, patch, pw, ph, this.b('patchScratch').get(sb), sb));
+      m.runResident(patch, pw, ph);
+      check('anti-spoof output', x.modelDequantizeOutput(m.handleForEngine, 0, this.arena.ptr, this.arena.bytes, probs));
+      check('softmax', x.softmax(probs, 3));
+      new Float32Array(x.memory.buffer, probs, 3).forEach((p, k) => { sum[k] += p; });
+    });
+    // upstream fusion: sum of the softmax vectors; class 1 is "real"; score = sum[1] / models
+    const score = Math.fround(sum[1] / this.antispoof.length);
+    return { score, live: score >= this.opts.livenessThreshold, threshold: this.opts.livenessThreshold };
+  }
+
+  // ---- public API ----
+
+  /** Faces in the image, best score first. */
+  detect(image: ImageInput): DetectedFace[] {
+    this.live();
+    const { rgb, w, h } = this.toRgb(image);
+    return this.findFaces(rgb, w, h);
+  }
+
+  /** Embedding of the largest face. Throws NoFaceError when there is none. */
+  embed(image: ImageInput): EmbedResult {
+    this.live();
+    const { rgb, w, h } = this.toRgb(image);
+    const faces = this.findFaces(rgb, w, h);
+    if (!faces.length) throw new NoFaceError();
+    const face = FaceEngine.pick(faces);
+    const e = this.embedCrop(this.align(rgb, w, h, face));
+    const dim = this.wasm.modelOutputInfo(this.embedder.handleForEngine, 0, 3);
+    return { embedding: new Float32Array(this.wasm.memory.buffer, e, dim).slice(), face, faces: faces.length };
+  }
+
+  /** Anti-spoofing score of the largest face (null without anti-spoofing models). */
+  liveness(image: ImageInput): Liveness | null {
+    this.live();
+    const { rgb, w, h } = this.toRgb(image);
+    const faces = this.findFaces(rgb, w, h);
+    if (!faces.length) throw new NoFaceError();
+    return this.livenessOf(rgb, w, h, FaceEngine.pick(faces));
+  }
+
+  /** Template from one or more images of the same person (embeddings averaged, then normalised). */
+  enroll(images: ImageInput | ImageInput[]): Template {
+    this.live();
+    const list = Array.isArray(images) ? images : [images];
+    if (!list.length) throw new NoFaceError('enroll needs at least one image');
+    let sum: Float64Array | null = null;
+    for (const [i, img] of list.entries()) {
+      let e: Float32Array;
+      try { e = this.embed(img).embedding; } catch (err) {
+        if (err instanceof NoFaceError) throw new NoFaceError(`no face found in enrolment image ${i}`);
+        throw err;
+      }
+      sum ??= new Float64Array(e.length);
+      e.forEach((v, k) => { sum![k] += v; });
+    }
+    const x = this.wasm, dim = sum!.length;
+    const p = this.b('enroll').get(dim * 4);
+    new Float32Array(x.memory.buffer, p, dim).set(sum!);
+    const norm = x.l2Normalize(p, dim);
+    if (norm < 0) throw new KernelError('enrolment normalisation', norm);
+    return new Template(this.embedder.id, new Float32Array(x.memory.buffer, p, dim).slice(), list.length);
+  }
+
+  /** Threshold of a named operating point. */
+  threshold(operatingPoint = 'far1e-3'): number {
+    const t = this.operatingPoints[operatingPoint];
+    if (t === undefined) throw new WasmfaceError('E_OPERATING_POINT', `no operating point '${operatingPoint}' for model '${this.embedder.id}' (have: ${Object.keys(this.operatingPoints).join(', ') || 'none'})`);
+    return t;
+  }
+
+  /** Is the largest face in the image the enrolled person (and live)? */
+  verify(image: ImageInput, template: Template | Uint8Array, options: VerifyOptions = {}): VerifyResult {
+    this.live();
+    const t0 = now();
+    const tpl = template instanceof Template ? template : Template.fromBytes(template, this.embedder.id);
+    if (tpl.modelId !== this.embedder.id) throw new TemplateError('E_TEMPLATE_MODEL', `template was made by model '${tpl.modelId}', this engine uses '${this.embedder.id}': re-enrol the person`);
+    const operatingPoint = options.threshold === undefined ? options.operatingPoint ?? 'far1e-3' : null;
+    const threshold = options.threshold ?? this.threshold(operatingPoint!);
+    const { rgb, w, h } = this.toRgb(image);
+    const t1 = now();
+    const faces = this.findFaces(rgb, w, h);
+    const t2 = now();
+    if (!faces.length) throw new NoFaceError();
+    const face = FaceEngine.pick(faces);
+    const crop = this.align(rgb, w, h, face);
+    const t3 = now();
+    const e = this.embedCrop(crop);
+    const t4 = now();
+    const liveness = options.liveness === false ? null : this.livenessOf(rgb, w, h, face);
+    const t5 = now();
+    const score = this.score(e, tpl.embedding);
+    const t6 = now();
+    return {
+      match: score >= threshold && (liveness?.live ?? true), score, threshold, operatingPoint, liveness, faces: faces.length, face,
+      timingsMs: { convert: t1 - t0, detect: t2 - t1, align: t3 - t2, embed: t4 - t3, liveness: t5 - t4, match: t6 - t5, total: t6 - t0 },
+    };
+  }
+
+  /** Cosine similarity (in wasm) of the embedding at ptr with a template embedding. */
+  private score(ptr: number, emb: Float32Array): number {
+    const x = this.wasm, dim = emb.length;
+    const g = this.b('one').get(dim * 4), s = this.b('oneScore').get(4);
+    new Float32Array(x.memory.buffer, g, dim).set(emb);
+    check('match', x.matchScores(ptr, g, 1, dim, s));
+    return new Float32Array(x.memory.buffer, s, 1)[0];
+  }
+
+  /** Cosine similarity of two embeddings or templates (same model). */
+  compareEmbeddings(a: Float32Array, b: Float32Array): number {
+    this.live();
+    if (a.length !== b.length) throw new TemplateError('E_TEMPLATE', `embeddings of different lengths (${a.length}, ${b.length})`);
+    const p = this.b('cmp').get(a.length * 4);
+    new Float32Array(this.wasm.memory.buffer, p, a.length).set(a);
+    return this.score(p, b);
+  }
+
+  /** A gallery of templates held in wasm memory for 1:N identification. */
+  createGallery(): Gallery {
+    this.live();
+    return new Gallery(this, this.wasm, this.embedder.id);
+  }
+
+  /** Embedding of the largest face, ranked against a gallery. */
+  identify(image: ImageInput, gallery: Gallery, options: { topK?: number } = {}): { matches: IdentifyMatch[]; faces: number; face: DetectedFace } {
+    this.live();
+    const { embedding, faces, face } = this.embed(image);
+    return { matches: gallery.search(embedding, options.topK ?? 5), faces, face };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const m of [this.detector, this.embedder, ...this.antispoof]) m.dispose();
+    for (const b of Object.values(this.buf)) b.dispose();
+    this.arena.dispose();
+  }
+}
+
+// `using engine = await FaceEngine.create(...)` where the engine has explicit resource management.
+const disposeSymbol = (Symbol as { dispose?: symbol }).dispose;
+if (disposeSymbol) Object.defineProperty(FaceEngine.prototype, disposeSymbol, { value(this: FaceEngine) { this.dispose(); } });
+
+/** Templates of enrolled people in wasm memory; removal zeroes what the template held. */
+export class Gallery {
+  private ids: string[] = [];
+  private ptr = 0;
+  private capacity = 0;
+  private dim = 0;
+
+  constructor(private readonly engine: FaceEngine, private readonly wasm: WasmExports, readonly modelId: string) {}
+
+  get size(): number { return this.ids.length; }
+  get members(): readonly string[] { return this.ids; }
+
+  add(id: string, template: Template | Uint8Array): void {
+    const t = template instanceof Template ? template : Template.fromBytes(template, this.modelId);
+    if (t.modelId !== this.modelId) throw new TemplateError('E_TEMPLATE_MODEL', `template for '${id}' was made by model '${t.modelId}', the gallery holds '${this.modelId}' templates: re-enrol`);
+    if (this.ids.includes(id)) this.remove(id);
+    if (!this.dim) this.dim = t.embedding.length;
+    if (t.embedding.length !== this.dim) throw new TemplateError('E_TEMPLATE', `template length ${t.embedding.length} does not match the gallery's ${this.dim}`);
+    if (this.ids.length === this.capacity) this.grow(Math.max(16, this.capacity * 2));
+    new Float32Array(this.wasm.memory.buffer, this.ptr + this.ids.length * this.dim * 4, this.dim).set(t.embedding);
+    this.ids.push(id);
+  }
+
+  remove(id: string): boolean {
+    const i = this.ids.indexOf(id);
+    if (i < 0) return false;
+    const last = this.ids.length - 1, row = this.dim * 4;
+    const mem = new Uint8Array(this.wasm.memory.buffer);
+    if (i !== last) mem.copyWithin(this.ptr + i * row, this.ptr + last * row, this.ptr + (last + 1) * row);
+    mem.fill(0, this.ptr + last * row, this.ptr + (last + 1) * row);
+    this.ids[i] = this.ids[last];
+    this.ids.pop();
+    return true;
+  }
+
+  private grow(capacity: number): void {
+    const p = this.wasm.alloc(capacity * this.dim * 4);
+    if (!p) throw new OutOfMemoryError(capacity * this.dim * 4);
+    if (this.ptr) {
+      new Uint8Array(this.wasm.memory.buffer).copyWithin(p, this.ptr, this.ptr + this.ids.length * this.dim * 4);
+      this.wasm.free(this.ptr); // free() zeroes the old rows
+    }
+    this.ptr = p;
+    this.capacity = capacity;
+  }
+
+  /** The k best matches of a unit embedding (cosine), best first. */
+  search(embedding: Float32Array, k = 5): IdentifyMatch[] {
+    if (!this.ids.length) return [];
+    if (embedding.length !== this.dim) throw new TemplateError('E_TEMPLATE', `query length ${embedding.length} does not match the gallery's ${this.dim}`);
+    const x = this.wasm, n = this.ids.length, kk = Math.max(1, Math.min(k, n, 1000));
+    const q = x.alloc(this.dim * 4), scores = x.alloc(n * 4), top = x.alloc(kk * 4);
+    try {
+      if (!q || !scores || !top) throw new OutOfMemoryError(n * 4);
+      new Float32Array(x.memory.buffer, q, this.dim).set(embedding);
+      check('gallery match', x.matchScores(q, this.ptr, n, this.dim, scores));
+      const got = x.matchTopK(scores, n, kk, top);
+      const idx = new Int32Array(x.memory.buffer, top, got), s = new Float32Array(x.memory.buffer, scores, n);
+      return [...idx].map((i) => ({ id: this.ids[i], score: s[i] }));
+    } finally {
+      for (const p of [q, scores, top]) if (p) x.free(p);
+    }
+  }
+
+  /** Frees the gallery's memory (zeroed). */
+  clear(): void {
+    if (this.ptr) this.wasm.free(this.ptr);
+    this.ptr = this.capacity = 0;
+    this.ids = [];
+    void this.engine;
+  }
+}
+
+/** SHA-256 of a whole file, computed in wasm (no WebCrypto needed). */
+export function sha256Hex(x: WasmExports, bytes: Uint8Array): string {
+  const p = x.alloc(Math.max(1, bytes.length)), out = x.alloc(32);
+  try {
+    if (!p || !out) throw new OutOfMemoryError(bytes.length);
+    new Uint8Array(x.memory.buffer, p, bytes.length).set(bytes);
+    check('sha256', x.sha256Digest(p, bytes.length, out));
+    return [...new Uint8Array(x.memory.buffer, out, 32)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  } finally {
+    if (p) x.free(p);
+    if (out) x.free(out);
+  }
+}
