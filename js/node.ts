@@ -31,10 +31,15 @@ export function nodeWasmSources(): WasmSources {
 export function bundledModels(): FaceEngineOptions['models'] {
   const manifestPath = firstExisting(MODEL_DIRS, 'manifest.json');
   if (!manifestPath) throw new Error('no bundled models found (models/manifest.json): run npm run models');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { roles: { detector: string; embedder: string; antispoof: string[] }; models: Record<string, { file: string }> };
+  // models/manifest.json: { <model id>: { file, sha256, size } }; the role follows from the model family
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, { file: string }>;
   const dir = manifestPath.slice(0, -'manifest.json'.length);
-  const file = (id: string) => readFileSync(dir + manifest.models[id].file);
-  return { detector: file(manifest.roles.detector), embedder: file(manifest.roles.embedder), antispoof: manifest.roles.antispoof.map(file) };
+  const ids = Object.keys(manifest).sort();
+  const role = (prefix: string) => ids.filter((id) => id.startsWith(prefix));
+  const file = (id: string) => readFileSync(dir + manifest[id].file);
+  const [detector] = role('yunet'), [embedder] = role('faceapi');
+  if (!detector || !embedder) throw new Error(`models/manifest.json lacks a detector (yunet-*) or embedder (faceapi-*): ${ids.join(', ')}`);
+  return { detector: file(detector), embedder: file(embedder), antispoof: role('minifasnet').map(file) };
 }
 
 export function haveBundledModels(): boolean {

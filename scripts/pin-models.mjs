@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 
 const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8'));
 const pins = {};
-for (const [id, entry] of Object.entries(manifest.models ?? manifest)) {
+for (const [id, entry] of Object.entries(manifest)) {
   const bytes = readFileSync(`models/${entry.file}`);
   const sha = createHash('sha256').update(bytes).digest('hex');
   if (entry.sha256 && entry.sha256 !== sha) throw new Error(`models/${entry.file}: manifest says ${entry.sha256}, file is ${sha}`);
