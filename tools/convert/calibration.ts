@@ -8,6 +8,7 @@
 // are retried with a 50 % zero border. Subsets are seeded and fixed; calibration and evaluation
 // subsets are disjoint.
 import { existsSync, readFileSync } from 'node:fs';
+import { ImageDecodeError } from '../../js/node/decode.js';
 import * as ort from 'onnxruntime-node';
 import { sharedPath } from './models.js';
 import { align, crop, letterbox, loadRgb, pad, resize, TEMPLATE_FA150, type Rgb } from './image.js';
@@ -56,6 +57,16 @@ function roundRobin(images: DevImage[], key: (d: DevImage) => string, seed: numb
   return out;
 }
 
+/** The picture, or undefined when it cannot be decoded (a few dev files are WebP). */
+function tryLoad(d: DevImage): Rgb | undefined {
+  try {
+    return loadRgb(sharedPath(`faces/${d.path}`));
+  } catch (e) {
+    if (e instanceof ImageDecodeError) return undefined;
+    throw e;
+  }
+}
+
 const isTightCrop = (d: DevImage) => d.source === 'lfw' || (d.source === 'face-api.js' && d.identity !== '_unlabelled' && d.identity !== '_none');
 
 // ---------------------------------------------------------------------------------------------
@@ -70,7 +81,8 @@ export function yunetPictures(count: number, skip: number, seed: number): Pictur
   const r = rng(seed ^ 0x5eed);
   const out: Picture[] = [];
   for (const d of order.slice(skip, skip + count)) {
-    let img = loadRgb(sharedPath(`faces/${d.path}`));
+    let img = tryLoad(d);
+    if (!img) continue;
     if (isTightCrop(d)) img = pad(img, img.height >> 1, img.width >> 1, img.height >> 1, img.width >> 1);
     const size = sizes[Math.floor(r() * sizes.length)];
     out.push({ file: d.path, img: letterbox(img, size).img });
@@ -161,9 +173,9 @@ export async function faceSamples(count: number, skip: number, seed: number, onP
   let found = 0;
   for (const d of order) {
     if (out.length >= count) break;
-    const img = loadRgb(sharedPath(`faces/${d.path}`));
-    const face = await det.bestFace(img);
-    if (!face) continue;
+    const img = tryLoad(d);
+    const face = img && await det.bestFace(img);
+    if (!img || !face) continue;
     if (found++ < skip) continue;
     out.push({
       file: d.path, face,

@@ -46,7 +46,9 @@ export function readWfm(bytes: Uint8Array): WfmModel {
   const tensorRef = (t: number, what: string) => (t < tensorCount ? t : fail(`${what}: tensor ${t} out of range`));
   const data = (off: number, size: number, what: string) => {
     if (off < 0 || off + size > dataSize) fail(`${what}: data [${off}, +${size}) outside the data section`);
-    return bytes.slice(dataOff + off, dataOff + off + size);
+    const copy = new Uint8Array(size); // own buffer (a Node Buffer's slice would share its pool)
+    copy.set(bytes.subarray(dataOff + off, dataOff + off + size));
+    return copy;
   };
 
   const ops: WfmOp[] = [];

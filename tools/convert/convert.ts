@@ -1,0 +1,274 @@
+// One model's conversion: load the float source, prepare, calibrate on dev images, quantise with
+// each range method (and u7 on the best), measure each variant's agreement with float using
+// int8-exec on a disjoint evaluation subset, keep the best, write the .wfm and its model card.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Progress } from '../../bench/progress.js';
+import { faceSamples, spoofSamples, yunetPictures, type FaceSample } from './calibration.js';
+import { agreement, floatRefs, int8Outputs, layerSqnr, softmax, type Agreement, type LayerSqnr, type ModelKind } from './evaluate.js';
+import { runFloat } from './float-exec.js';
+import { toNetworkInput, type Rgb } from './image.js';
+import type { Graph } from './ir.js';
+import { loadFaceApiRecognition, loadMiniFasNet, loadYunet, sharedPath } from './models.js';
+import { CalibrationStats, prepareGraph, quantize, type QuantizeOptions, type Quantized, type RangeMethod } from './quantize.js';
+import { FACEAPI_MANIFEST } from './faceapi-import.js';
+import { OP_NAMES, type WfmModel } from './wfm.js';
+import { writeWfm } from './wfm-writer.js';
+import { readWfm } from './wfm-reader.js';
+
+export const CONVERTER_VERSION = '1.0.0';
+
+export interface ModelSpec {
+  id: string;
+  kind: ModelKind;
+  title: string;
+  load: () => Graph;
+  /** Upstream version / commit, for the card. */
+  version: string;
+  /** Source files (relative to ../shared/models) hashed for the card. */
+  files: () => string[];
+  /** Outputs the upstream applies softmax to (done in JS on the dequantised logits). */
+  softmax?: string[];
+  /** Which face crop feeds the model (face models). */
+  sample?: 'aligned' | 'patch27' | 'patch40';
+}
+
+export const MODELS: ModelSpec[] = [
+  {
+    id: 'yunet-2023mar', kind: 'detector', title: 'YuNet face detector (OpenCV Zoo, 2023mar)', load: loadYunet,
+    version: 'face_detection_yunet_2023mar.onnx, opencv/opencv_zoo models/face_detection_yunet (unchanged 7ccd1c9 .. 966be4c)',
+    files: () => ['yunet/face_detection_yunet_2023mar.onnx'],
+  },
+  {
+    id: 'minifasnet-v2-2.7', kind: 'antispoof', title: 'MiniFASNet V2 anti-spoofing, 2.7x patch (Silent-Face-Anti-Spoofing)',
+    load: () => loadMiniFasNet('v2'), sample: 'patch27', softmax: ['logits'],
+    version: '2.7_80x80_MiniFASNetV2.pth at minivision-ai/Silent-Face-Anti-Spoofing b6d5f04, exported to ONNX (see ../shared/models/minifasnet/README.md)',
+    files: () => ['minifasnet/2.7_80x80_MiniFASNetV2.onnx', 'minifasnet/2.7_80x80_MiniFASNetV2.pth'],
+  },
+  {
+    id: 'minifasnet-v1se-4.0', kind: 'antispoof', title: 'MiniFASNet V1SE anti-spoofing, 4.0x patch (Silent-Face-Anti-Spoofing)',
+    load: () => loadMiniFasNet('v1se'), sample: 'patch40', softmax: ['logits'],
+    version: '4_0_0_80x80_MiniFASNetV1SE.pth at minivision-ai/Silent-Face-Anti-Spoofing b6d5f04, exported to ONNX (see ../shared/models/minifasnet/README.md)',
+    files: () => ['minifasnet/4_0_0_80x80_MiniFASNetV1SE.onnx', 'minifasnet/4_0_0_80x80_MiniFASNetV1SE.pth'],
+  },
+  {
+    id: 'faceapi-recognition', kind: 'embedder', title: 'face-api.js face recognition net (dlib ResNet, 128-d)',
+    load: () => loadFaceApiRecognition(), sample: 'aligned',
+    version: 'face-api.js a86f011d72124e5fb93e59d5c4ab98f699dd5c9c weights/ (input divided by 256 as that commit and dlib do)',
+    files: () => {
+      const manifest = JSON.parse(readFileSync(sharedPath(`models/faceapi-recognition/${FACEAPI_MANIFEST}`), 'utf8')) as { paths: string[] }[];
+      return [`faceapi-recognition/${FACEAPI_MANIFEST}`, ...manifest.flatMap((g) => g.paths.map((p) => `faceapi-recognition/${p}`))];
+    },
+  },
+];
+
+export interface Sizes {
+  /** Calibration / evaluation counts: YuNet pictures, face crops. */
+  detectorCal: number; detectorEval: number; faceCal: number; faceEval: number;
+  /** Images for the per-layer SQNR table. */
+  sqnr: number;
+}
+
+export const FULL: Sizes = { detectorCal: 48, detectorEval: 24, faceCal: 96, faceEval: 48, sqnr: 4 };
+
+export const SEED = 20240517;
+
+export interface Variant { label: string; options: QuantizeOptions; agreement: Agreement }
+
+export interface Converted {
+  id: string;
+  bytes: Uint8Array;
+  card: string;
+  chosen: Variant;
+  variants: Variant[];
+  sqnr: LayerSqnr[];
+  notes: string[];
+}
+
+const METHODS: RangeMethod[] = ['minmax', 'percentile', 'mse'];
+
+/** A new u7 variant is kept unless it loses more than this fraction of the 8-bit variant's loss. */
+const U7_TOLERANCE = 0.1;
+
+// face crops are shared by the face models converted in one process
+let facesCache: Promise<FaceSample[]> | undefined;
+function faces(sizes: Sizes, progress?: Progress): Promise<FaceSample[]> {
+  return (facesCache ??= faceSamples(sizes.faceCal + sizes.faceEval, 0, SEED, () => progress?.tick()));
+}
+
+/** A progress line that never redraws in place (several processes share the terminal). */
+function progress(label: string, total: number): Progress {
+  const stream = { isTTY: false, write: (s: string) => process.stderr.write(s) } as unknown as typeof process.stderr;
+  return new Progress(label, total, stream);
+}
+
+export async function convertModel(spec: ModelSpec, sizes: Sizes = FULL): Promise<Converted> {
+  const source = spec.load();
+  const { graph, notes } = prepareGraph(source);
+
+  // ---- inputs
+  let cal: Rgb[], evalSet: Rgb[], calDescription: string;
+  if (spec.kind === 'detector') {
+    cal = yunetPictures(sizes.detectorCal, 0, SEED).map((p) => p.img);
+    evalSet = yunetPictures(sizes.detectorEval, sizes.detectorCal, SEED).map((p) => p.img);
+    calDescription = `${cal.length} dev pictures (faces, groups, no-face negatives) letterboxed to a long side of 160..640 and padded to multiples of 32`;
+  } else {
+    const all = await faces(sizes, progress(`${spec.id} faces`, sizes.faceCal + sizes.faceEval));
+    const pick = (s: FaceSample) => s[spec.sample!];
+    cal = all.slice(0, sizes.faceCal).map(pick);
+    evalSet = all.slice(sizes.faceCal).map(pick);
+    calDescription = spec.kind === 'embedder'
+      ? `${cal.length} dev faces found by float YuNet, aligned by 5 landmarks to the fa150 template (150x150)`
+      : `${cal.length} dev faces found by float YuNet, ${spec.sample === 'patch27' ? '2.7' : '4.0'}x patches cut as upstream CropImage, 80x80`;
+  }
+
+  // ---- calibration and float references
+  const stats = new CalibrationStats();
+  const pc = progress(`${spec.id} calibrate`, cal.length);
+  for (const img of cal) { stats.observe(runFloat(graph, toNetworkInput(img, graph.input), { h: img.height, w: img.width }, { keepAll: true })); pc.tick(); }
+  const pf = progress(`${spec.id} float refs`, evalSet.length);
+  const refs = floatRefs(graph, evalSet, () => pf.tick());
+
+  // ---- variants
+  const variants: (Variant & { q: Quantized; model: WfmModel })[] = [];
+  const run = (options: QuantizeOptions, q = quantize(graph, stats, options)) => {
+    const label = `${options.method}${options.u7 ? '+u7' : ''}`;
+    const model = readWfm(writeWfm({ ...q.model, meta: { id: spec.id } }));
+    const p = progress(`${spec.id} int8 ${label}`, evalSet.length);
+    const outs = evalSet.map((img) => { const o = int8Outputs(model, graph.outputs, img); p.tick(); return o; });
+    const v = { label, options, agreement: agreement(spec.kind, refs, outs), q, model };
+    variants.push(v);
+    return v;
+  };
+  for (const method of METHODS) run({ method });
+  const best8 = variants.reduce((a, b) => (b.agreement.loss < a.agreement.loss ? b : a));
+  let chosen = best8;
+  const u7Options: QuantizeOptions = { method: best8.options.method, u7: true };
+  const u7q = quantize(graph, stats, u7Options);
+  if (u7q.model.tensors.some((t) => t.flags)) {
+    const u7 = run(u7Options, u7q);
+    if (u7.agreement.loss <= best8.agreement.loss * (1 + U7_TOLERANCE)) chosen = u7;
+  } else {
+    notes.push('no post-ReLU tensors: the u7 option changes nothing');
+  }
+  notes.push(...chosen.q.notes);
+
+  // ---- per-layer SQNR of the chosen variant
+  const sqnr = layerSqnr(graph, chosen.model, chosen.q.tensorIds, evalSet.slice(0, sizes.sqnr));
+
+  // ---- final file with meta
+  const model: WfmModel = { ...chosen.q.model, meta: buildMeta(spec, graph, chosen, cal.length) };
+  const bytes = writeWfm(model);
+
+  // ---- anti-spoof: the three upstream samples through float and int8
+  let spoof: SpoofRow[] | undefined;
+  if (spec.kind === 'antispoof') {
+    spoof = (await spoofSamples()).map((s) => {
+      const img = s[spec.sample as 'patch27' | 'patch40'];
+      const f = softmax(runFloat(graph, toNetworkInput(img, graph.input)).logits);
+      const q = softmax(int8Outputs(chosen.model, graph.outputs, img).logits);
+      return { file: s.file, label: s.label, floatLive: f[1], int8Live: q[1], floatClass: argmax(f), int8Class: argmax(q) };
+    });
+  }
+
+  const card = modelCard(spec, source, graph, model, bytes, variants, chosen, sqnr, notes, calDescription, spoof);
+  return { id: spec.id, bytes, card, chosen: strip(chosen), variants: variants.map(strip), sqnr, notes };
+}
+
+const strip = (v: Variant): Variant => ({ label: v.label, options: v.options, agreement: v.agreement });
+const argmax = (a: number[]) => a.indexOf(Math.max(...a));
+
+interface SpoofRow { file: string; label: string; floatLive: number; int8Live: number; floatClass: number; int8Class: number }
+
+function buildMeta(spec: ModelSpec, graph: Graph, chosen: Variant & { q: Quantized }, images: number) {
+  const m = chosen.q.model;
+  return {
+    id: spec.id,
+    source: { file: graph.source.file, sha256: graph.source.sha256, licence: graph.source.licence, url: graph.source.url },
+    input: { width: graph.input.shape[1], height: graph.input.shape[0], colorOrder: graph.input.colorOrder, dynamic: graph.input.dynamic?.multipleOf ?? 0 },
+    outputs: graph.outputs.map((name, i) => {
+      const t = m.tensors[m.outputs[i]];
+      return { name, tensor: m.outputs[i], zp: t.zp, scale: t.scale, shape: [t.h, t.w, t.c], ...(spec.softmax?.includes(name) ? { softmax: true } : {}) };
+    }),
+    calibration: { method: chosen.options.method, ...(chosen.options.method === 'percentile' ? { percentile: chosen.options.percentile ?? 0.9999 } : {}), u7: !!chosen.options.u7, images },
+    converter: { name: 'wasmface tools/convert', version: CONVERTER_VERSION },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model card
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const fx = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+
+function modelCard(spec: ModelSpec, source: Graph, graph: Graph, model: WfmModel, bytes: Uint8Array, variants: Variant[], chosen: Variant,
+  sqnr: LayerSqnr[], notes: string[], calDescription: string, spoof?: SpoofRow[]): string {
+  const ops = new Map<string, number>();
+  for (const op of model.ops) { const n = opName(op.type); ops.set(n, (ops.get(n) ?? 0) + 1); }
+  const params = model.ops.reduce((s, op) => s + (op.weights?.length ?? 0) + (op.bias?.length ?? 0), 0);
+  const inT = model.tensors[model.input];
+  const L: string[] = [];
+  L.push(`# ${spec.id}: ${spec.title}`, '');
+  L.push('Generated by `tools/convert/cli.ts` (converter ' + CONVERTER_VERSION + '); do not edit by hand.', '');
+  L.push('## Source', '');
+  L.push(`- Upstream: ${source.source.url}`, `- Version: ${spec.version}`, `- Licence: ${source.source.licence}`);
+  L.push('- Files (in `../shared/models/`):', '');
+  L.push('| file | bytes | SHA-256 |', '|---|---|---|');
+  for (const f of spec.files()) {
+    const b = readFileSync(sharedPath(`models/${f}`));
+    L.push(`| \`${f}\` | ${b.length.toLocaleString('en-US')} | \`${sha256(b)}\` |`);
+  }
+  L.push('');
+  L.push('## This file', '');
+  L.push(`- \`models/${spec.id}.wfm\`: ${bytes.length.toLocaleString('en-US')} bytes, SHA-256 \`${sha256(bytes)}\``);
+  L.push(`- ${model.ops.length} ops, ${model.tensors.length} tensors, ${params.toLocaleString('en-US')} parameters (int8 weights + int32 biases)`);
+  L.push(`- Ops: ${[...ops].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([n, c]) => `${n} ${c}`).join(', ')}`);
+  L.push(`- 7-bit (U7) tensors: ${model.tensors.filter((t) => t.flags).length}`, '');
+  L.push('## Input', '');
+  L.push(`- ${inT.w}x${inT.h}x3${model.dynamic ? `, dynamic: H and W any multiple of ${model.dynamic} up to ${inT.w}x${inT.h}` : ' (fixed)'}`);
+  L.push(`- Network colour order ${graph.input.colorOrder.toUpperCase()} (input permutation [${model.perm}] from RGB)`);
+  L.push(`- Float input (upstream): (pixel - [${source.input.mean.map((m) => +m.toFixed(3))}]) * [${source.input.scale.map((s) => +s.toPrecision(6))}]`);
+  L.push(`- Quantised input: scale ${inT.scale}, zero point ${inT.zp} (q = lut[channel][pixel])`, '');
+  L.push('## Outputs', '');
+  L.push('| name | shape (HWC, planned) | zero point | scale | note |', '|---|---|---|---|---|');
+  graph.outputs.forEach((name, i) => {
+    const t = model.tensors[model.outputs[i]];
+    L.push(`| \`${name}\` | ${t.h}x${t.w}x${t.c} | ${t.zp} | ${t.scale} | ${spec.softmax?.includes(name) ? 'logits: apply softmax after dequantising' : ''} |`);
+  });
+  L.push('');
+  L.push('## Quantisation', '');
+  L.push('- Weights: int8 per output channel, symmetric (max |w| / 127); biases int32 at input scale x weight scale.');
+  L.push('- Activations: int8 per tensor, asymmetric, range chosen from calibration; multipliers per `js/quant.ts`.');
+  L.push(`- Calibration: ${calDescription} (seed ${SEED}, dev set only).`);
+  L.push(`- Chosen: **${chosen.label}** (lowest loss on the evaluation subset; u7 kept when within ${U7_TOLERANCE * 100} % of the 8-bit loss).`, '');
+  const keys = Object.keys(variants[0].agreement.metrics);
+  L.push(`| variant | loss | ${keys.join(' | ')} |`, `|---|---|${keys.map(() => '---').join('|')}|`);
+  for (const v of variants) L.push(`| ${v.label}${v === chosen || v.label === chosen.label ? ' (chosen)' : ''} | ${fx(v.agreement.loss, 5)} | ${keys.map((k) => fx(v.agreement.metrics[k])).join(' | ')} |`);
+  L.push('');
+  L.push('## Agreement with the float original (int8-exec vs float, evaluation subset disjoint from calibration)', '');
+  for (const line of agreementText(spec.kind, chosen.agreement)) L.push(`- ${line}`);
+  if (spoof) {
+    L.push('', 'Upstream liveness samples (class 1 = live; this model alone, not the fusion):', '');
+    L.push('| sample | label | float live | int8 live | float class | int8 class |', '|---|---|---|---|---|---|');
+    for (const s of spoof) L.push(`| ${s.file.split('/').pop()} | ${s.label} | ${fx(s.floatLive)} | ${fx(s.int8Live)} | ${s.floatClass} | ${s.int8Class} |`);
+  }
+  L.push('');
+  L.push('## Layers with the lowest SQNR (dequantised int8 vs float activations, cumulative)', '');
+  L.push('| tensor | SQNR dB |', '|---|---|');
+  for (const s of [...sqnr].sort((a, b) => a.sqnrDb - b.sqnrDb).slice(0, 6)) L.push(`| \`${s.tensor}\` | ${fx(s.sqnrDb, 1)} |`);
+  L.push('');
+  if (notes.length) { L.push('## Notes', ''); for (const n of notes) L.push(`- ${n}`); L.push(''); }
+  return L.join('\n');
+}
+
+function agreementText(kind: ModelKind, a: Agreement): string[] {
+  const m = a.metrics;
+  if (kind === 'embedder') return [`${m.samples} aligned dev faces: cosine(int8, float) mean ${fx(m.meanCosine, 5)}, 1st percentile ${fx(m.p1Cosine, 5)}, min ${fx(m.minCosine, 5)}`];
+  if (kind === 'antispoof') return [`${m.samples} dev face patches: |live score difference| mean ${fx(m.meanLiveDiff)}, 99th percentile ${fx(m.p99LiveDiff)}, max ${fx(m.maxLiveDiff)}; argmax label agreement ${fx(m.labelAgreement * 100, 1)} %`];
+  return [
+    `${m.faces} float faces (score >= 0.9, NMS 0.3): ${m.matched} matched by int8 (IoU >= 0.5), ${m.missed} missed, ${m.extra} extra`,
+    `box IoU mean ${fx(m.meanIou)}, min ${fx(m.minIou)}; landmark error at 112 scale mean ${fx(m.meanLandmark112, 3)} px, 99th percentile ${fx(m.p99Landmark112, 3)} px; |score difference| mean ${fx(m.meanScoreDiff)}`,
+  ];
+}
+
+const opName = (type: number) => OP_NAMES[type] ?? `op${type}`;
