@@ -1,14 +1,23 @@
-// npm run demo: loads the best wasm build this engine supports and runs the bundled example.
-// Until the converted models land (models/), it shows the kernels working and says so.
-import { existsSync } from 'node:fs';
-import { loadWasm, detectFeatures } from '../../js/index.js';
-import { nodeWasmSources } from '../../js/node.js';
+// npm run demo: verifies the bundled sample photos with the bundled int8 models, offline.
+// A match (same person, two photos), a non-match (two people), and a tight greyscale crop pair.
+import { createNodeEngine, haveBundledModels, readImageFile, detectFeatures } from '../../js/node.js';
 
-const features = detectFeatures();
-const { backend, skipped, exports } = await loadWasm({ wasm: nodeWasmSources() });
-console.log(`wasmface: engine supports SIMD=${features.simd}, relaxed SIMD=${features.relaxedSimd}; using the ${backend} build (self-test passed)`);
-for (const [b, why] of Object.entries(skipped)) console.log(`  skipped ${b}: ${why}`);
-console.log(`  wasm memory: ${exports.memory.buffer.byteLength / 1024} KB`);
-if (!existsSync(new URL('../../models/manifest.json', import.meta.url))) {
-  console.log('no models yet: the converted face models (models/) have not landed, so there is nothing to compare.');
+const images = (name: string) => readImageFile(new URL(`../images/${name}`, import.meta.url).pathname);
+
+if (!haveBundledModels()) {
+  console.log('no models yet: the converted face models (models/) are missing; run npm run models');
+  process.exit(0);
 }
+const features = detectFeatures();
+const engine = await createNodeEngine();
+console.log(`wasmface ${engine.backend} build (engine: SIMD ${features.simd}, relaxed SIMD ${features.relaxedSimd}); models ${Object.values(engine.models).flat().join(', ')}`);
+console.log(`threshold ${engine.threshold('far1e-3').toFixed(4)} (operating point far1e-3)\n`);
+
+for (const [a, b] of [['person-a-1.jpg', 'person-a-2.jpg'], ['person-a-1.jpg', 'person-b-1.jpg'], ['person-c-1.jpg', 'person-c-2.jpg']]) {
+  const template = engine.enroll(images(a));
+  const r = engine.verify(images(b), template);
+  const verdict = r.match ? 'MATCH    ' : r.score >= r.threshold ? 'SAME FACE, NOT LIVE' : 'NO MATCH ';
+  console.log(`${verdict} ${a} vs ${b}: score ${r.score.toFixed(4)}, liveness ${r.liveness ? r.liveness.score.toFixed(3) : '-'}, ` +
+    `faces ${r.faces}, ${r.timingsMs.total.toFixed(1)} ms (detect ${r.timingsMs.detect.toFixed(1)}, embed ${r.timingsMs.embed.toFixed(1)}, liveness ${r.timingsMs.liveness.toFixed(1)})`);
+}
+engine.dispose();
