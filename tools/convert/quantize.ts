@@ -93,6 +93,58 @@ export function prepareGraph(source: Graph): Prepared {
   return { graph, notes };
 }
 
+/** Largest |value| per channel of every tensor over some float runs (keepAll). */
+export function channelRanges(graph: Graph, runs: Record<string, ArrayLike<number>>[]): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  for (const run of runs) for (const [name, v] of Object.entries(run)) {
+    const c = graph.tensors[name]?.[2];
+    if (!c) continue;
+    let m = out.get(name);
+    if (!m) out.set(name, (m = new Float64Array(c)));
+    for (let i = 0; i < v.length; i++) { const a = Math.abs(v[i]); if (a > m[i % c]) m[i % c] = a; }
+  }
+  return out;
+}
+
+/**
+ * Range equalisation in front of depthwise convolutions (cross-layer scaling as in Nagel et al.,
+ * "Data-Free Quantization Through Weight Equalization and Bias Correction", ICCV 2019, restricted
+ * to the case that costs nothing): when a conv/depthwise/fc output (act none, ReLU or PReLU, all
+ * commute with a positive per-channel scale) feeds only a depthwise conv, channel c is scaled up
+ * by g_c = max_k r_k / r_c (capped at 16) in the producer (weights row and bias) and down in the
+ * depthwise weights. Both are quantised per channel, so their int8 weights keep their precision,
+ * while every channel of the per-tensor-quantised activation now uses the full int8 range.
+ */
+export function equalizeDepthwiseInputs(graph: Graph, ranges: Map<string, Float64Array>): Prepared {
+  const notes: string[] = [];
+  const count = new Map<string, number>();
+  for (const n of graph.nodes) for (const t of nodeInputs(n)) count.set(t, (count.get(t) ?? 0) + 1);
+  const nodes = graph.nodes.map((n) => ({ ...n } as Node));
+  let pairs = 0;
+  for (const p of nodes) {
+    if ((p.op !== 'conv2d' && p.op !== 'depthwise' && p.op !== 'fc') || p.act.kind === 'relu6') continue;
+    const t = p.output;
+    if (count.get(t) !== 1 || graph.outputs.includes(t)) continue;
+    const ci = nodes.findIndex((n) => n.op === 'depthwise' && n.input === t);
+    const r = ranges.get(t);
+    if (ci < 0 || !r) continue;
+    const max = Math.max(...r);
+    if (!(max > 0)) continue;
+    const g = Array.from(r, (v) => (v > 0 ? Math.min(max / v, 16) : 1));
+    if (g.every((v) => v < 1.05)) continue;
+    const c = g.length;
+    const weights = Float32Array.from(p.weights);
+    if (p.op === 'depthwise') for (let i = 0; i < weights.length; i++) weights[i] *= g[i % c];
+    else { const per = weights.length / c; for (let i = 0; i < weights.length; i++) weights[i] *= g[Math.floor(i / per)]; }
+    Object.assign(p, { weights, bias: Float32Array.from(p.bias, (b, k) => b * g[k]) });
+    const dw = nodes[ci] as Extract<Node, { op: 'depthwise' }>;
+    nodes[ci] = { ...dw, weights: Float32Array.from(dw.weights, (w, i) => w / g[i % c]) };
+    pairs++;
+  }
+  if (pairs) notes.push(`${pairs} producer/depthwise pairs range-equalised per channel (exact in float; see quantize.ts equalizeDepthwiseInputs)`);
+  return { graph: { ...graph, nodes }, notes };
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Calibration statistics
 
