@@ -18,5 +18,5 @@ export {
 } from "./api/model";
 export {
   detectDecode, alignEstimate, alignLevels, alignScratchBytes, alignWarp, patchRect, cropPatchScratchBytes, cropPatch,
-  softmax, flipHorizontal, vecAdd, matchScores, matchTopK,
+  softmax, flipHorizontal, vecAdd, matchScores, matchTopK, pasteImage,
 } from "./api/pipeline";

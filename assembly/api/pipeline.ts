@@ -8,7 +8,7 @@ import { yunetDecode, FACE_FLOATS } from "../pipeline/detect";
 import { similarity, alignLevels as levelsFor, alignScratchBytes as scratchFor, alignWarp as warpRun } from "../pipeline/align";
 import { patchRect as rectRun, cropPatch as cropRun, cropScratchBytes, softmax as softmaxRun } from "../pipeline/liveness";
 import { dotScores, topK } from "../pipeline/match";
-import { flipHorizontal as flipRun } from "../image/convert";
+import { flipHorizontal as flipRun, pasteImage as pasteRun } from "../image/convert";
 
 /**
  * Decodes YuNet's outputs (12 f32 array pointers at `outs`, see pipeline/detect.ts) into at most
@@ -122,4 +122,12 @@ export function matchTopK(scores: usize, count: i32, k: i32, out: usize): i32 {
   if (count == 0) return 0;
   if (!owned(scores, <u64>count * 4) || !owned(out, <u64>min(k, count) * 4)) return E_BOUNDS;
   return topK(scores, count, k, out);
+}
+
+export function pasteImage(src: usize, sw: i32, sh: i32, c: i32, dst: usize, dw: i32, dh: i32, x: i32, y: i32, fill: i32): i32 {
+  if (!dimOk(sw) || !dimOk(sh) || !dimOk(dw) || !dimOk(dh) || c < 1 || c > 4) return E_SHAPE;
+  if (x < -16384 || x > 16384 || y < -16384 || y > 16384 || fill < 0 || fill > 255) return E_PARAM;
+  if (!owned(src, <u64>sw * sh * c) || !owned(dst, <u64>dw * dh * c)) return E_BOUNDS;
+  pasteRun(src, sw, sh, c, dst, dw, dh, x, y, <u8>fill);
+  return OK;
 }

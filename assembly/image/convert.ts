@@ -84,3 +84,16 @@ export function flipHorizontal(src: usize, w: i32, h: i32, c: i32, dst: usize): 
     for (let x = 0; x < w; x++) memory.copy(d + <usize>(w - 1 - x) * c, s + <usize>x * c, c);
   }
 }
+
+/**
+ * Fills dst (dw x dh, c bytes per pixel) with `fill` and copies src (sw x sh) with its top-left at
+ * (x, y), clipped to dst. Letterboxing for the detector and padding tight crops use it.
+ */
+export function pasteImage(src: usize, sw: i32, sh: i32, c: i32, dst: usize, dw: i32, dh: i32, x: i32, y: i32, fill: u8): void {
+  memory.fill(dst, fill, <usize>dw * dh * c);
+  const x0 = max(x, 0), y0 = max(y, 0), x1 = min(x + sw, dw), y1 = min(y + sh, dh);
+  if (x1 <= x0 || y1 <= y0) return;
+  for (let yy = y0; yy < y1; yy++) {
+    memory.copy(dst + (<usize>yy * dw + x0) * c, src + (<usize>(yy - y) * sw + (x0 - x)) * c, <usize>(x1 - x0) * c);
+  }
+}
