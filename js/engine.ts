@@ -71,7 +71,22 @@ export interface DetectedFace {
   landmarks: [number, number][];
 }
 
-export interface Liveness { score: number; live: boolean; threshold: number }
+export interface Liveness {
+  /** Fused live probability of the anti-spoofing models (upstream fusion), 0..1. */
+  score: number;
+  /** score >= threshold and the patches had the context they need. */
+  live: boolean;
+  threshold: number;
+  /**
+   * False when the face is too close to the image border for the models' 2.7x / 4x context patches
+   * (tight crops, a face filling the frame): the score is then not trustworthy and `live` is false.
+   */
+  reliable: boolean;
+  /** Why the result is not reliable, in words a UI can show. */
+  reason?: string;
+  /** Per anti-spoofing model: the share of its requested context patch that fit inside the image (1 = all). */
+  context: number[];
+}
 
 export interface EmbedResult {
   /** Unit-length embedding. */
@@ -116,6 +131,13 @@ export const FA150_TEMPLATE = Float32Array.from(TEMPLATE_112, (v, i) => (v - (i 
 
 const YUNET_OUTPUTS = ['cls_8', 'cls_16', 'cls_32', 'obj_8', 'obj_16', 'obj_32', 'bbox_8', 'bbox_16', 'bbox_32', 'kps_8', 'kps_16', 'kps_32'];
 const MAX_FACES = 64, MAX_CANDIDATES = 4096, FACE_FLOATS = 15;
+/**
+ * Liveness needs at least this share of each model's context patch inside the image. Upstream caps
+ * the patch at the border too: its own live sample (640x480 portrait) keeps 0.66 of the 4x patch,
+ * dev portrait photos a median 0.54 (10th percentile 0.41), while tight crops (LFW, face-api.js
+ * stills) keep only 0.25-0.28 and then score like spoofs. Below 0.4 the score is not trusted.
+ */
+const MIN_LIVENESS_CONTEXT = 0.4;
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -352,10 +374,13 @@ export class FaceEngine {
     if (!this.antispoof.length) return null;
     const x = this.wasm;
     const rect = this.b('rect').get(16), probs = this.b('probs').get(64), sum = new Float64Array(3);
+    const contexts: number[] = [];
     this.antispoof.forEach((m, i) => {
       const { width: pw, height: ph } = m.inputSize;
       check('anti-spoof patch', x.patchRect(w, h, face.box.x, face.box.y, face.box.width, face.box.height, this.antispoofScales[i], rect));
       const [x0, y0, x1, y1] = new Int32Array(x.memory.buffer, rect, 4);
+      // the share of the requested context the image could provide (upstream caps the scale at the border)
+      contexts.push(Math.min(1, Math.min((x1 - x0 + 1) / face.box.width, (y1 - y0 + 1) / face.box.height) / this.antispoofScales[i]));
       const sb = x.cropPatchScratchBytes(x1 - x0 + 1, y1 - y0 + 1, pw, ph);
       const patch = this.b('patch').get(pw * ph * 3);
       check('anti-spoof crop', x.cropPatch(rgb, w, h, x0, y0, x1, y1, patch, pw, ph, this.b('patchScratch').get(sb), sb));
@@ -366,7 +391,11 @@ export class FaceEngine {
     });
     // upstream fusion: sum of the softmax vectors; class 1 is "real"; score = sum[1] / models
     const score = Math.fround(sum[1] / this.antispoof.length);
-    return { score, live: score >= this.opts.livenessThreshold, threshold: this.opts.livenessThreshold };
+    const reliable = Math.min(...contexts) >= MIN_LIVENESS_CONTEXT;
+    return {
+      score, live: reliable && score >= this.opts.livenessThreshold, threshold: this.opts.livenessThreshold, reliable, context: contexts,
+      ...(reliable ? {} : { reason: 'the face is too close to the image border to judge liveness: show the whole head with space around it' }),
+    };
   }
 
   // ---- public API ----

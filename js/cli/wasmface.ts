@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // wasmface command line: compare two photos, enrol/verify/identify against a gallery file, evaluate
 // on a pairs list, calibrate operating points. Progress goes to stderr, results to stdout.
 

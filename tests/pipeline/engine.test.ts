@@ -1,0 +1,95 @@
+// FaceEngine end to end on the bundled int8 models and real photos from ../shared/faces: faces found
+// (and not found in animal pictures), same/different decisions, typed errors, identical embeddings
+// on every build, nothing leaked after dispose. Skips when the models or ../shared are absent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createNodeEngine, haveBundledModels, readImageFile, NoFaceError, ImageFormatError, Template, TemplateError, DisposedError, type FaceEngine } from '../../js/node.js';
+import { detectFeatures } from '../../js/loader.js';
+
+const SHARED = new URL('../../../shared/faces/', import.meta.url);
+const haveFaces = existsSync(new URL('manifest.csv', SHARED));
+const skipModels = haveBundledModels() ? undefined : 'no bundled models (run npm run models)';
+const skipAll = skipModels ?? (haveFaces ? undefined : '../shared/faces is absent');
+const face = (p: string) => readImageFile(new URL(p, SHARED).pathname);
+
+// same-person and different-person pairs taken from pairs.csv (first of each kind per source)
+function samplePairs(): { a: string; b: string; same: boolean }[] {
+  const rows = readFileSync(new URL('pairs.csv', SHARED), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const pick = (src: string, same: string, n: number) => rows.filter((r) => r[0].startsWith(src) && r[2] === same).slice(0, n).map((r) => ({ a: r[0], b: r[1], same: same === '1' }));
+  return [...pick('lfw/', '1', 4), ...pick('lfw/', '0', 4), ...pick('deepface/', '1', 2), ...pick('deepface/', '0', 2)];
+}
+
+let engine: FaceEngine;
+test('engine loads the bundled models with their pinned checksums', { skip: skipModels }, async () => {
+  engine = await createNodeEngine();
+  assert.ok(['scalar', 'simd', 'relaxed'].includes(engine.backend));
+  assert.match(engine.models.detector, /^yunet/);
+  assert.match(engine.models.embedder, /^faceapi/);
+});
+
+test('faces are found in photos and tight crops, not in animal pictures', { skip: skipAll }, () => {
+  const one = engine.detect(face('deepface/p01/img1.jpg'));
+  assert.ok(one.length >= 1, 'a face in a portrait photo');
+  const tight = engine.detect(face(readFileSync(new URL('pairs.csv', SHARED), 'utf8').split('\n')[1].split(',')[0]));
+  assert.ok(tight.length >= 1, 'a face in a tight LFW crop (padded retry)');
+  const f = one[0];
+  assert.ok(f.score > 0.6 && f.box.width > 20 && f.landmarks.length === 5);
+  assert.ok(f.landmarks[0][0] < f.landmarks[1][0], 'subject right eye is left in the image');
+  for (const neg of ['negatives/darknet/dog.jpg', 'negatives/darknet/horses.jpg']) {
+    if (existsSync(new URL(neg, SHARED))) assert.equal(engine.detect(face(neg)).length, 0, `no face in ${neg}`);
+  }
+});
+
+test('same and different people are told apart at the default operating point', { skip: skipAll }, () => {
+  const wrong: string[] = [];
+  for (const p of samplePairs()) {
+    const t = engine.enroll(face(p.a));
+    const r = engine.verify(face(p.b), t, { liveness: false });
+    if ((r.score >= r.threshold) !== p.same) wrong.push(`${p.a} ${p.b} same=${p.same} score=${r.score.toFixed(3)}`);
+    assert.ok(r.timingsMs.total > 0 && r.faces >= 1);
+  }
+  assert.ok(wrong.length <= 1, `decisions wrong on: ${wrong.join('; ')}`);
+});
+
+test('typed errors: no face, bad image, other model, disposed', { skip: skipModels }, async () => {
+  const blank = { data: new Uint8Array(200 * 200 * 4).fill(128), width: 200, height: 200, format: 'rgba' as const };
+  assert.throws(() => engine.embed(blank), NoFaceError);
+  assert.throws(() => engine.detect({ data: new Uint8Array(10), width: 200, height: 200 }), ImageFormatError);
+  assert.throws(() => engine.detect({ data: new Uint8Array(0), width: 0, height: 0 }), ImageFormatError);
+  assert.throws(() => engine.verify(blank, new Template('another-model', new Float32Array(128).fill(0.1))), TemplateError);
+  const e2 = await createNodeEngine({ backend: 'scalar' });
+  e2.dispose();
+  assert.throws(() => e2.detect(blank), DisposedError);
+  assert.equal(e2.wasm.liveRegions(), 0, 'dispose frees every region');
+});
+
+test('every build gives identical embeddings and scores', { skip: skipAll }, async () => {
+  const backends: ('scalar' | 'simd' | 'relaxed')[] = ['scalar', 'simd', ...(detectFeatures().relaxedSimd ? ['relaxed' as const] : [])];
+  const img = face('deepface/p02/' + (readFileSync(new URL('manifest.csv', SHARED), 'utf8').match(/deepface\/p02\/([^,]+)/)?.[1] ?? 'img1.jpg'));
+  const results = [];
+  for (const backend of backends) {
+    const e = await createNodeEngine({ backend });
+    const r = e.embed(img);
+    results.push({ backend, bytes: Buffer.from(r.embedding.buffer).toString('hex'), live: e.liveness(img)?.score });
+    e.dispose();
+  }
+  for (const r of results.slice(1)) {
+    assert.equal(r.bytes, results[0].bytes, `${r.backend} embedding differs from ${results[0].backend}`);
+    assert.equal(r.live, results[0].live, `${r.backend} liveness differs`);
+  }
+});
+
+test('galleries identify enrolled people and forget removed ones', { skip: skipAll }, () => {
+  const g = engine.createGallery();
+  const people = samplePairs().filter((p) => p.same).slice(0, 3);
+  people.forEach((p, i) => g.add(`person${i}`, engine.enroll(face(p.a))));
+  const { matches } = engine.identify(face(people[1].b), g, { topK: 3 });
+  assert.equal(matches[0].id, 'person1');
+  assert.ok(g.remove('person1'));
+  assert.ok(!engine.identify(face(people[1].b), g).matches.some((m) => m.id === 'person1'));
+  assert.throws(() => g.add('x', new Template('other', new Float32Array(128).fill(0.1))), TemplateError);
+  g.clear();
+});
+
+test('dispose', { skip: skipModels }, () => { engine.dispose(); });
