@@ -5,5 +5,5 @@
 // and passes the result as FaceEngineOptions.operatingPoints.
 export type OperatingPoints = Record<string, number>;
 export const DEFAULT_OPERATING_POINTS: Record<string, OperatingPoints> = {
-  'faceapi-recognition': { 'far1e-2': 0.914458, 'far1e-3': 0.931161, 'far1e-4': 0.945898 },
+  'faceapi-recognition': { 'far1e-2': 0.914249, 'far1e-3': 0.93074, 'far1e-4': 0.945144 },
 };
