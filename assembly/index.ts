@@ -20,3 +20,4 @@ export {
   detectDecode, alignEstimate, alignLevels, alignScratchBytes, alignWarp, patchRect, cropPatchScratchBytes, cropPatch,
   softmax, flipHorizontal, vecAdd, matchScores, matchTopK, pasteImage,
 } from "./api/pipeline";
+export { gunzip, gunzipSize, inflateScratchBytes } from "./api/inflate";

@@ -31,6 +31,7 @@ export interface WasmExports {
   sha256Digest: Fn; modelHeaderSize: Fn;
   detectDecode: Fn; alignEstimate: Fn; alignLevels: Fn; alignScratchBytes: Fn; alignWarp: Fn; patchRect: Fn;
   cropPatchScratchBytes: Fn; cropPatch: Fn; softmax: Fn; flipHorizontal: Fn; vecAdd: Fn; matchScores: Fn; matchTopK: Fn; pasteImage: Fn;
+  gunzip: Fn; gunzipSize: Fn; inflateScratchBytes: Fn;
 }
 
 /** Export names with their parameter counts; the loader checks a module against it. */
@@ -48,4 +49,5 @@ export const ABI: Record<string, number> = {
   sha256Digest: 3, modelHeaderSize: 0,
   detectDecode: 12, alignEstimate: 4, alignLevels: 2, alignScratchBytes: 3, alignWarp: 11, patchRect: 8,
   cropPatchScratchBytes: 4, cropPatch: 12, softmax: 2, flipHorizontal: 5, vecAdd: 4, matchScores: 5, matchTopK: 4, pasteImage: 10,
+  gunzip: 6, gunzipSize: 2, inflateScratchBytes: 0,
 };
