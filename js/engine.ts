@@ -13,6 +13,7 @@ import { checkImage, type ImageInput } from './image.js';
 import { Template, TemplateError } from './template.js';
 import { PINNED_MODELS } from './pinned-models.js';
 import { DEFAULT_OPERATING_POINTS, type OperatingPoints } from './operating-points.js';
+import { isUint8Array, isArrayBuffer } from './bytes.js';
 
 /** No face was found where one was required. */
 export class NoFaceError extends WasmfaceError {
@@ -36,8 +37,9 @@ export interface FaceEngineOptions {
   /** The model files (.wfm): detector, embedder, and the anti-spoofing models (optional; liveness is skipped without them). */
   models: { detector: ModelSource; embedder: ModelSource; antispoof?: ModelSource[] };
   /**
-   * SHA-256 (hex, whole file) per model id that a model must match to be accepted. Default: the
-   * models shipped with this version. `false` accepts any well-formed model (your own conversions).
+   * Fingerprint per model id that a model must match to be accepted: SHA-256 (hex) of its 128-byte
+   * header, which embeds the SHA-256 of all the rest (`Model.pin`). Default: the models shipped with
+   * this version. `false` accepts any well-formed model (your own conversions).
    */
   pinnedModels?: Record<string, string> | false;
   /** Match thresholds per embedder model id (default: calibrated on the dev pairs; see `wasmface calibrate`). */
@@ -159,14 +161,14 @@ class Buffer {
 }
 
 async function toBytes(src: ModelSource, what: string): Promise<Uint8Array> {
-  if (src instanceof Uint8Array) return src;
-  if (src instanceof ArrayBuffer) return new Uint8Array(src);
+  if (isUint8Array(src)) return src;
+  if (isArrayBuffer(src)) return new Uint8Array(src);
   let response: Response;
-  if (typeof src === 'string' || src instanceof URL) {
+  if (typeof src === 'string' || (typeof URL !== 'undefined' && src instanceof URL)) {
     if (typeof fetch !== 'function') throw new ModelFormatError(`${what}: no fetch() in this engine, pass the model bytes instead`);
     response = await fetch(src);
   } else {
-    response = await src;
+    response = await (src as Response | PromiseLike<Response>);
   }
   if (!response.ok) throw new ModelFormatError(`${what}: fetching the model failed (HTTP ${response.status})`);
   return new Uint8Array(await response.arrayBuffer());
@@ -219,9 +221,8 @@ export class FaceEngine {
         loaded.push(m);
         if (pins) {
           const want = pins[m.id];
-          const got = sha256Hex(exports, bytes);
           if (!want) throw new ModelFormatError(`${what} '${m.id}' is not a pinned model; pass pinnedModels: false to use your own conversions`);
-          if (want !== got) throw new ModelFormatError(`${what} '${m.id}' does not match its pinned SHA-256 (got ${got.slice(0, 16)}…): refusing a modified model`);
+          if (want !== m.pin) throw new ModelFormatError(`${what} '${m.id}' does not match its pinned fingerprint (got ${m.pin.slice(0, 16)}…): refusing a modified model`);
         }
         return m;
       };

@@ -3,6 +3,7 @@
 
 import type { WasmExports } from './wasm-abi.js';
 import { ModelFormatError, OutOfMemoryError } from './errors.js';
+import { isUint8Array } from './bytes.js';
 
 /** Largest decompressed size accepted (ISIZE in the gzip trailer). */
 export const MAX_GUNZIP_BYTES = 256 * 1024 * 1024;
@@ -52,17 +53,16 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
- * Decompresses a gzip file inside the wasm: copies it in, inflates it (CRC-32 and length checked),
- * copies the result out and frees every buffer. Throws ModelFormatError naming what is wrong for a
- * malformed stream or a decompressed size above MAX_GUNZIP_BYTES, OutOfMemoryError when the buffers
- * do not fit in wasm memory.
+ * Decompresses a gzip file into a new wasm allocation (CRC-32 and length checked) and returns it;
+ * the caller frees `ptr`. Throws ModelFormatError naming what is wrong for a malformed stream or a
+ * decompressed size above MAX_GUNZIP_BYTES, OutOfMemoryError when the buffers do not fit.
  */
-export function gunzipInWasm(wasm: WasmExports, bytes: Uint8Array): Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('gzip data must be given as a Uint8Array');
+export function gunzipToWasm(wasm: WasmExports, bytes: Uint8Array): { ptr: number; length: number } {
+  if (!isUint8Array(bytes)) throw new ModelFormatError('gzip data must be given as a Uint8Array');
   if (bytes.length > 0x7fffffff) throw new ModelFormatError(`gzip file too large (${bytes.length} bytes)`, { code: 'E_GZIP_SIZE' });
   const src = wasm.alloc(Math.max(1, bytes.length));
   if (!src) throw new OutOfMemoryError(bytes.length);
-  let dst = 0, scratch = 0;
+  let dst = 0, scratch = 0, ok = false;
   try {
     new Uint8Array(wasm.memory.buffer, src, bytes.length).set(bytes);
     const size = wasm.gunzipSize(src, bytes.length);
@@ -81,11 +81,21 @@ export function gunzipInWasm(wasm: WasmExports, bytes: Uint8Array): Uint8Array {
     if (!scratch) throw new OutOfMemoryError(scratchBytes);
     const n = wasm.gunzip(src, bytes.length, dst, size, scratch, scratchBytes);
     if (n < 0) fail(n);
-    // views only now: alloc() may have grown (and so replaced) memory.buffer
-    return new Uint8Array(wasm.memory.buffer, dst, n).slice();
+    ok = true;
+    return { ptr: dst, length: n };
   } finally {
     if (scratch) wasm.free(scratch);
-    if (dst) wasm.free(dst);
+    if (dst && !ok) wasm.free(dst);
     wasm.free(src);
+  }
+}
+
+/** gunzipToWasm, copied out to JS and freed. */
+export function gunzipInWasm(wasm: WasmExports, bytes: Uint8Array): Uint8Array {
+  const { ptr, length } = gunzipToWasm(wasm, bytes);
+  try {
+    return new Uint8Array(wasm.memory.buffer, ptr, length).slice();
+  } finally {
+    wasm.free(ptr);
   }
 }

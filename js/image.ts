@@ -4,6 +4,7 @@
 
 import { WasmfaceError } from './errors.js';
 import { PixelFormat, type PixelFormatName } from './kernels.js';
+import { isByteArray } from './bytes.js';
 
 /** An image in memory. `data` length must match the format (see imageByteLength). */
 export interface ImageInput {
@@ -43,7 +44,7 @@ export function checkImage(image: ImageInput): PixelFormatName {
     throw new ImageFormatError(`image size must be positive integers, got ${width}x${height}`);
   }
   if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) throw new ImageFormatError(`image ${width}x${height} exceeds ${MAX_IMAGE_SIDE} pixels on a side`);
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) throw new ImageFormatError('image data must be a Uint8Array or Uint8ClampedArray');
+  if (!isByteArray(data)) throw new ImageFormatError('image data must be a Uint8Array or Uint8ClampedArray');
   const want = imageByteLength(format, width, height);
   if (data.length !== want) {
     throw new ImageFormatError(`${format} image of ${width}x${height} needs ${want} bytes, got ${data.length}`);

@@ -4,6 +4,7 @@
 import { ABI, type WasmExports } from './wasm-abi.js';
 import { BackendError } from './errors.js';
 import { selfTest } from './selftest.js';
+import { isArrayBuffer } from './bytes.js';
 
 export type Backend = 'scalar' | 'simd' | 'relaxed';
 export const BACKENDS: readonly Backend[] = ['relaxed', 'simd', 'scalar'];
@@ -44,11 +45,11 @@ export function detectFeatures(): Features {
 
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (typeof source === 'string' || source instanceof URL) {
+  if (typeof source === 'string' || (typeof URL !== 'undefined' && source instanceof URL)) {
     if (typeof fetch !== 'function') throw new Error('no fetch() in this engine: pass the wasm bytes instead of a URL');
     source = fetch(source);
   }
-  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source as BufferSource);
+  if (isArrayBuffer(source) || ArrayBuffer.isView(source)) return WebAssembly.compile(source as BufferSource);
   const response = await (source as Response | PromiseLike<Response>);
   if (typeof WebAssembly.compileStreaming === 'function' && response.headers?.get('content-type')?.startsWith('application/wasm')) {
     return WebAssembly.compileStreaming(response);

@@ -5,6 +5,9 @@
 import type { WasmExports } from './wasm-abi.js';
 import * as F from '../assembly/graph/format.js';
 import { ModelFormatError, OutOfMemoryError, check, KernelError } from './errors.js';
+import { utf8Decode } from './utf8.js';
+import { isGzip, gunzipToWasm } from './gzip.js';
+import { isUint8Array } from './bytes.js';
 
 const FORMAT_ERRORS: Record<number, string> = {
   [F.FE_MAGIC]: 'not a wasmface model file (bad magic number)',
@@ -69,8 +72,13 @@ export class Model {
   private outPtr = 0;
   private outBytes = 0;
 
+  /**
+   * `sha256`: the content checksum stored in the header (of every byte after it). `pin`: SHA-256 of
+   * the 128-byte header, which embeds that checksum, so it identifies the whole file (compressed or
+   * not) without hashing megabytes again: this is what FaceEngine's pinned-model check compares.
+   */
   private constructor(private readonly wasm: WasmExports, private readonly arena: Arena, handle: number, readonly meta: ModelMeta,
-                      readonly sha256: string, readonly byteLength: number) {
+                      readonly sha256: string, readonly pin: string, readonly byteLength: number) {
     this.handle = handle;
   }
 
@@ -79,37 +87,49 @@ export class Model {
    * truncated, tampered or hostile file, OutOfMemoryError when it does not fit.
    */
   static load(wasm: WasmExports, arena: Arena, bytes: Uint8Array): Model {
-    if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('model must be given as a Uint8Array of the .wfm file');
-    if (bytes.length < F.HEADER_SIZE) throw new ModelFormatError(`file too short (${bytes.length} bytes) to be a wasmface model`, { code: 'FE_SIZE' });
-    const file = wasm.alloc(bytes.length);
-    if (!file) throw new OutOfMemoryError(bytes.length);
-    let handle: number;
+    if (!isUint8Array(bytes)) throw new ModelFormatError('model must be given as a Uint8Array of the .wfm (or .wfm.gz) file');
+    let file: number, length: number;
+    if (isGzip(bytes)) {
+      ({ ptr: file, length } = gunzipToWasm(wasm, bytes)); // decompressed in wasm, no copy out
+    } else {
+      if (bytes.length < F.HEADER_SIZE) throw new ModelFormatError(`file too short (${bytes.length} bytes) to be a wasmface model`, { code: 'FE_SIZE' });
+      length = bytes.length;
+      file = wasm.alloc(length);
+      if (!file) throw new OutOfMemoryError(length);
+      new Uint8Array(wasm.memory.buffer, file, length).set(bytes);
+    }
+    let handle = 0, meta: ModelMeta, sha: string, pin: string;
     try {
-      new Uint8Array(wasm.memory.buffer, file, bytes.length).set(bytes);
-      handle = wasm.modelLoad(file, bytes.length);
+      if (length < F.HEADER_SIZE) throw new ModelFormatError(`file too short (${length} bytes) to be a wasmface model`, { code: 'FE_SIZE' });
+      handle = wasm.modelLoad(file, length);
+      if (handle === -5) throw new OutOfMemoryError(length);
+      if (handle < 0) {
+        const detail = wasm.modelLastError(), code = detail & 0xff, index = detail >>> 8;
+        const what = FORMAT_ERRORS[code] ?? `status ${handle}`;
+        const where = code >= F.FE_TENSOR && code <= F.FE_OUTPUT ? ` (${RECORD[code] ?? 'operator'} ${index})` : '';
+        handle = 0;
+        throw new ModelFormatError(`invalid model file: ${what}${where}`, { code: Object.entries(F).find(([k, v]) => k.startsWith('FE_') && v === code)?.[0] ?? 'E_MODEL_FORMAT', index });
+      }
+      // validated, checksum included: the metadata and header can be trusted now
+      const mem = () => new Uint8Array(wasm.memory.buffer);
+      const view = new DataView(wasm.memory.buffer, file, F.HEADER_SIZE);
+      const metaOff = view.getUint32(F.H_META_OFF, true), metaSize = view.getUint32(F.H_META_SIZE, true);
+      try {
+        meta = JSON.parse(utf8Decode(mem().slice(file + metaOff, file + metaOff + metaSize)));
+        if (typeof meta?.id !== 'string') throw new Error('no id');
+      } catch (e) {
+        throw new ModelFormatError(`invalid model metadata: ${(e as Error).message}`, { code: 'E_META' });
+      }
+      const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+      sha = hex(mem().slice(file + F.H_SHA256, file + F.H_SHA256 + 32));
+      pin = hex(digest(wasm, file, F.HEADER_SIZE));
+    } catch (e) {
+      if (handle) wasm.modelFree(handle);
+      throw e;
     } finally {
       wasm.free(file);
     }
-    if (handle === -5) throw new OutOfMemoryError(bytes.length);
-    if (handle < 0) {
-      const detail = wasm.modelLastError(), code = detail & 0xff, index = detail >>> 8;
-      const what = FORMAT_ERRORS[code] ?? `status ${handle}`;
-      const where = code >= F.FE_TENSOR && code <= F.FE_OUTPUT ? ` (${RECORD[code] ?? 'operator'} ${index})` : '';
-      throw new ModelFormatError(`invalid model file: ${what}${where}`, { code: Object.entries(F).find(([k, v]) => k.startsWith('FE_') && v === code)?.[0] ?? 'E_MODEL_FORMAT', index });
-    }
-    // the checksum covered the metadata: parse it now
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const metaOff = view.getUint32(F.H_META_OFF, true), metaSize = view.getUint32(F.H_META_SIZE, true);
-    let meta: ModelMeta;
-    try {
-      meta = JSON.parse(new TextDecoder().decode(bytes.subarray(metaOff, metaOff + metaSize)));
-      if (typeof meta?.id !== 'string') throw new Error('no id');
-    } catch (e) {
-      wasm.modelFree(handle);
-      throw new ModelFormatError(`invalid model metadata: ${(e as Error).message}`, { code: 'E_META' });
-    }
-    const sha = [...bytes.subarray(F.H_SHA256, F.H_SHA256 + 32)].map((b) => b.toString(16).padStart(2, '0')).join('');
-    const model = new Model(wasm, arena, handle, meta, sha, bytes.length);
+    const model = new Model(wasm, arena, handle, meta, sha, pin, length);
     arena.ensure(wasm.modelArenaBytes(handle));
     return model;
   }
@@ -187,5 +207,17 @@ export class Model {
     this.wasm.modelFree(this.handle);
     for (const p of [this.rgbPtr, this.outPtr]) if (p) this.wasm.free(p);
     this.handle = this.rgbPtr = this.outPtr = 0;
+  }
+}
+
+/** SHA-256 of [p, p+len) of wasm memory, computed in wasm. */
+function digest(wasm: WasmExports, p: number, len: number): Uint8Array {
+  const out = wasm.alloc(32);
+  if (!out) throw new OutOfMemoryError(32);
+  try {
+    check('sha256', wasm.sha256Digest(p, len, out));
+    return new Uint8Array(wasm.memory.buffer, out, 32).slice();
+  } finally {
+    wasm.free(out);
   }
 }

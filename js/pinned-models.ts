@@ -1,8 +1,9 @@
-// SHA-256 of every model file shipped with this version (whole file), by model id. Written by
+// Fingerprints of the model files shipped with this version, by model id: SHA-256 of each file's
+// 128-byte header, which embeds the SHA-256 of the rest (see Model.pin). Written by
 // scripts/pin-models.mjs from models/manifest.json; FaceEngine refuses other files unless told otherwise.
 export const PINNED_MODELS: Record<string, string> = {
-  'faceapi-recognition': '96a55250d2f329e5bf0a5e7c181a98c71833869212fb5c7ba3e2231a57cbf3ce',
-  'minifasnet-v1se-4.0': 'd46cfad04d41279940e620e817f352bb3f66cfbf4e6239fbdf71deaba532cd5a',
-  'minifasnet-v2-2.7': 'cd2fbd01a22a19b0196b5bcc618747472a3ecba03265bef5486ce052154cad79',
-  'yunet-2023mar': '7016714dcf13ca5532bd881c207abea3f27d19fd431290a64941e86056f05ee1',
+  'faceapi-recognition': 'cfaf883351b2df91b451f2ba2e8f317f63fd5d66e1275075ac27b49fcd48d031',
+  'minifasnet-v1se-4.0': 'd8e464120dffb8023eb83ff9316a0279906126c9ccfb756d1c8d5017272f420c',
+  'minifasnet-v2-2.7': 'e34b5bfbdb369fbfde954d2ebe7db3971522538b5cb1b0511702ffcd948b118b',
+  'yunet-2023mar': '3190bbcb6254556f33f885abfa078fce3d347cb9ffd583854f79d7e683b47e19',
 };

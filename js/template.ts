@@ -4,6 +4,8 @@
 // one that was tampered with or opened with the wrong key is refused with TemplateError.
 
 import { WasmfaceError } from './errors.js';
+import { utf8Decode, utf8Encode } from './utf8.js';
+import { isUint8Array } from './bytes.js';
 
 export class TemplateError extends WasmfaceError {
   constructor(code: string, message: string) {
@@ -43,7 +45,7 @@ export class Template {
 
   /** Plain binary form: header, model id, f32 embedding, CRC-32. */
   toBytes(): Uint8Array {
-    const id = new TextEncoder().encode(this.modelId);
+    const id = utf8Encode(this.modelId);
     const idPad = (id.length + 3) & ~3;
     const size = HEADER + idPad + this.embedding.length * 4 + 4;
     const out = new Uint8Array(size), v = new DataView(out.buffer);
@@ -61,7 +63,7 @@ export class Template {
 
   /** Parses a plain template; with expectedModelId, refuses templates made by another model. */
   static fromBytes(bytes: Uint8Array, expectedModelId?: string): Template {
-    if (!(bytes instanceof Uint8Array) || bytes.length < HEADER + 8) throw new TemplateError('E_TEMPLATE', 'not a template: too short');
+    if (!isUint8Array(bytes) || bytes.length < HEADER + 8) throw new TemplateError('E_TEMPLATE', 'not a template: too short');
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const magic = v.getUint32(0, true);
     if (magic === SEALED_MAGIC) throw new TemplateError('E_TEMPLATE_SEALED', 'this template is sealed: open it with Template.unseal(bytes, key)');
@@ -73,7 +75,7 @@ export class Template {
     const size = HEADER + idPad + dim * 4 + 4;
     if (dim < 1 || idLen < 1 || idLen > 64 || bytes.length !== size) throw new TemplateError('E_TEMPLATE', 'template size does not match its header (truncated or extended)');
     if (crc32(bytes.subarray(0, size - 4)) !== v.getUint32(size - 4, true)) throw new TemplateError('E_TEMPLATE_CORRUPT', 'template checksum mismatch: the template is corrupted');
-    const modelId = new TextDecoder().decode(bytes.subarray(HEADER, HEADER + idLen));
+    const modelId = utf8Decode(bytes.subarray(HEADER, HEADER + idLen));
     if (expectedModelId !== undefined && modelId !== expectedModelId) {
       throw new TemplateError('E_TEMPLATE_MODEL', `template was made by model '${modelId}', this engine uses '${expectedModelId}': re-enrol the person`);
     }
@@ -96,7 +98,7 @@ export class Template {
 
   static async unseal(bytes: Uint8Array, key: TemplateKey, expectedModelId?: string): Promise<Template> {
     const header = sealedHeader();
-    if (!(bytes instanceof Uint8Array) || bytes.length < header.length + 12 + 16) throw new TemplateError('E_TEMPLATE', 'not a sealed template: too short');
+    if (!isUint8Array(bytes) || bytes.length < header.length + 12 + 16) throw new TemplateError('E_TEMPLATE', 'not a sealed template: too short');
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (v.getUint32(0, true) !== SEALED_MAGIC) throw new TemplateError('E_TEMPLATE', 'not a sealed wasmface template');
     if (v.getUint16(4, true) !== TEMPLATE_VERSION) throw new TemplateError('E_TEMPLATE_VERSION', `sealed template version ${v.getUint16(4, true)} is not supported`);
@@ -125,7 +127,7 @@ function webcrypto(): SubtleCrypto {
 }
 
 async function importKey(key: TemplateKey, use: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
-  if (key instanceof Uint8Array) {
+  if (isUint8Array(key)) {
     if (key.length !== 16 && key.length !== 32) throw new TemplateError('E_TEMPLATE_KEY', 'template key must be 16 or 32 bytes (AES-128/256) or a CryptoKey');
     return webcrypto().importKey('raw', key as BufferSource, 'AES-GCM', false, [use]);
   }

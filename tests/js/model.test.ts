@@ -185,3 +185,22 @@ test('SHA-256 in wasm matches node:crypto', async () => {
     x.free(p); x.free(out);
   }
 });
+
+test('gzip-compressed model files load to the same model; a damaged one gives ModelFormatError', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const x = builds.find((q) => q.kernels)!.kernels!.wasm;
+  const arena = new Arena(x);
+  const plain = Model.load(x, arena, file), packed = Model.load(x, arena, new Uint8Array(gzipSync(file, { level: 9 })));
+  assert.equal(packed.pin, plain.pin, 'same fingerprint whether compressed or not');
+  const rgb = Uint8Array.from({ length: H * W * 3 }, (_, i) => (i * 37) & 255);
+  plain.run(rgb);
+  const a = plain.outputInt8(0);
+  packed.run(rgb);
+  assert.deepEqual(packed.outputInt8(0), a);
+  const gz = new Uint8Array(gzipSync(file));
+  gz[gz.length - 6] ^= 1; // CRC-32 in the trailer
+  assert.throws(() => Model.load(x, arena, gz), (e: unknown) => e instanceof ModelFormatError && /CRC-32/.test(e.message));
+  assert.throws(() => Model.load(x, arena, gz.subarray(0, 40)), ModelFormatError);
+  plain.dispose(); packed.dispose(); arena.dispose();
+  assert.equal(x.liveRegions(), 0);
+});
