@@ -3,7 +3,13 @@
 // Exit code 0 when all agree. Built by the `wasi` target through @assemblyscript/wasi-shim, which
 // supplies abort/trace over WASI; output goes through fd_write directly (no runtime allocations).
 
-import { fd_write, proc_exit } from "bindings/wasi_snapshot_preview1";
+import { fd_write, fd_read, fd_close, fd_filestat_get, path_open, args_sizes_get, args_get, proc_exit, filestat } from "bindings/wasi_snapshot_preview1";
+import { free } from "./core/alloc";
+import { sha256 } from "./graph/sha256";
+import { loadModel, unloadModel, M_ARENA_BYTES, M_CUR_W, M_CUR_H, M_OUTPUTS, M_TENSORS, RT_SIZE, RT_H, RT_W, RT_C, RT_ZP, RT_SCALE, RT_OFFSET } from "./graph/model";
+import { runModel } from "./graph/run";
+import { gunzipRaw, gzipSize, INFLATE_SCRATCH } from "./util/inflate";
+import { dequantize } from "./image/tensor";
 import { alloc } from "./core/alloc";
 import { buildFlavour } from "./core/features";
 import { gemm, gemmScalar, gemmPack, gemmPackedSize, gemmKp } from "./kernels/gemm";
@@ -88,8 +94,130 @@ export function selfCheck(): i32 {
   return failed;
 }
 
+// ---- command line: wasmface.wasi.wasm MODEL.wfm[.gz] INPUT.rgb ----
+// Runs a model on a raw RGB image of exactly the model's input size and prints output 0,
+// dequantised, with the SHA-256 of its f32 bytes (to compare engines bit for bit). Paths are
+// relative to the first preopened directory. Without arguments: the kernel self-checks.
+
+const FD_PREOPEN: u32 = 3;
+const scratch64 = memory.data(64);
+
+function putInt(v: i64): void {
+  if (v < 0) { put("-"); v = -v; }
+  const digits = memory.data(24);
+  let n = 0;
+  do { store<u8>(digits + n++, <u8>(48 + <i32>(v % 10))); v /= 10; } while (v > 0);
+  while (n > 0) store<u8>(line + lineLen++, load<u8>(digits + --n));
+}
+
+/** Fixed-point with 6 decimals (enough to read; the digest line is the exact comparison). */
+function putFloat(x: f32): void {
+  let v = <f64>x;
+  if (v < 0) { put("-"); v = -v; }
+  const scaled = <i64>Math.round(v * 1e6);
+  putInt(scaled / 1000000);
+  put(".");
+  const frac = scaled % 1000000;
+  for (let d: i64 = 100000; d >= 1; d /= 10) store<u8>(line + lineLen++, <u8>(48 + <i32>((frac / d) % 10)));
+}
+
+function putHex(p: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const b = load<u8>(p + i);
+    store<u8>(line + lineLen++, <u8>((b >> 4) < 10 ? 48 + (b >> 4) : 87 + (b >> 4)));
+    store<u8>(line + lineLen++, <u8>((b & 15) < 10 ? 48 + (b & 15) : 87 + (b & 15)));
+  }
+}
+
+function fail(msg: string): void {
+  put("wasmface-wasi: "); put(msg); flush();
+  proc_exit(2);
+}
+
+/** Reads a whole file (relative to the preopened directory) into a new region; writes its size to *size. */
+function readFile(path: usize, pathLen: usize, size: usize): usize {
+  const fd = scratch64;
+  // rights: fd_read (1 << 1), fd_filestat_get (1 << 21)
+  if (path_open(FD_PREOPEN, 1, path, pathLen, 0, (1 << 1) | (1 << 21), 0, 0, fd) != 0) return 0;
+  const f = load<u32>(fd);
+  const stat = memory.data(64);
+  if (fd_filestat_get(f, changetype<filestat>(stat)) != 0) { fd_close(f); return 0; }
+  const n = <usize>load<u64>(stat, 32);
+  const buf = alloc(max<usize>(n, 1));
+  if (!buf) { fd_close(f); return 0; }
+  let got: usize = 0;
+  while (got < n) {
+    store<usize>(iov, buf + got);
+    store<usize>(iov, n - got, 4);
+    if (fd_read(f, iov, 1, iov + 8) != 0) break;
+    const r = load<usize>(iov, 8);
+    if (r == 0) break;
+    got += r;
+  }
+  fd_close(f);
+  if (got != n) { free(buf); return 0; }
+  store<usize>(size, n);
+  return buf;
+}
+
+function strlen(p: usize): usize {
+  let n: usize = 0;
+  while (load<u8>(p + n) != 0) n++;
+  return n;
+}
+
+function runCommand(argc: usize): i32 {
+  const sizes = scratch64 + 16;
+  args_sizes_get(sizes, sizes + 4);
+  const argv = alloc(argc * 4), argvBuf = alloc(max<usize>(load<usize>(sizes, 4), 1));
+  if (!argv || !argvBuf) { fail("out of memory"); return 2; }
+  args_get(argv, argvBuf);
+  const modelPath = load<usize>(argv, 4), inputPath = load<usize>(argv, 8);
+  const fileSize = scratch64 + 32;
+  let file = readFile(modelPath, strlen(modelPath), fileSize);
+  if (!file) { fail("cannot read the model file (paths are relative to the preopened directory)"); return 2; }
+  let len = load<usize>(fileSize);
+  if (len >= 2 && load<u8>(file) == 0x1f && load<u8>(file, 1) == 0x8b) {
+    const size = gzipSize(file, len);
+    const out = size > 0 && size < (1 << 28) ? alloc(<usize>size) : 0, scratch = alloc(INFLATE_SCRATCH);
+    if (!out || !scratch || gunzipRaw(file, len, out, <usize>size, scratch) != size) { fail("the gzip-compressed model is damaged"); return 2; }
+    free(scratch); free(file);
+    file = out; len = <usize>size;
+  }
+  const m = loadModel(file, <u32>len);
+  free(file);
+  if (m < 0) { put("wasmface-wasi: invalid model file, status "); putInt(m); flush(); return 2; }
+  const model = <usize>m;
+  const w = load<i32>(model + M_CUR_W), h = load<i32>(model + M_CUR_H);
+  const input = readFile(inputPath, strlen(inputPath), fileSize);
+  if (!input || load<usize>(fileSize) != <usize>w * h * 3) {
+    put("wasmface-wasi: the input must be raw RGB of "); putInt(w); put("x"); putInt(h); put("x3 bytes"); flush();
+    return 2;
+  }
+  const arenaBytes = load<u32>(model + M_ARENA_BYTES);
+  const arena = alloc(arenaBytes);
+  if (!arena || runModel(model, input, w, h, arena, arenaBytes) != 0) { fail("the model did not run"); return 2; }
+  const t = load<usize>(model + M_TENSORS) + <usize>load<u32>(load<usize>(model + M_OUTPUTS)) * RT_SIZE;
+  const n = load<i32>(t + RT_H) * load<i32>(t + RT_W) * load<i32>(t + RT_C);
+  const values = alloc(<usize>n * 4);
+  dequantize(arena + <usize>load<i32>(t + RT_OFFSET), n, load<i32>(t + RT_ZP), load<f32>(t + RT_SCALE), values);
+  put("output 0: "); putInt(n); put(" values"); flush();
+  for (let i = 0; i < n; i++) {
+    putFloat(load<f32>(values + (<usize>i << 2)));
+    if (i % 8 == 7 || i == n - 1) flush(); else put(" ");
+  }
+  const digest = memory.data(32);
+  sha256(values, <usize>n * 4, digest);
+  put("sha256 "); putHex(digest, 32); flush();
+  unloadModel(model);
+  return 0;
+}
+
 function main(): void {
-  proc_exit(selfCheck() == 0 ? 0 : 1);
+  const sizes = scratch64 + 16;
+  args_sizes_get(sizes, sizes + 4);
+  const argc = load<usize>(sizes);
+  proc_exit(argc >= 3 ? runCommand(argc) : selfCheck() == 0 ? 0 : 1);
 }
 
 // Top-level code is the module's start function, exported as _start by the wasi target.
