@@ -17,3 +17,5 @@ export { checkImage, imageByteLength, ImageFormatError, fromImageData, fromDrawa
 export type { ImageInput } from './image.js';
 export { PixelFormat } from './kernels.js';
 export type { PixelFormatName } from './kernels.js';
+export { AttemptLimiter, LockedOutError, MemoryLimiterStore } from './limiter.js';
+export type { LimiterState, LimiterStore, AttemptLimiterOptions } from './limiter.js';
