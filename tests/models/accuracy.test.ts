@@ -119,3 +119,21 @@ test('anti-spoofing: the upstream samples keep their labels (F1 print and F2 rep
     assert.ok(s.kept, `${s.path}: float class ${s.floatClass}, int8 class ${s.int8Class}, engine live ${s.engineLive}; expected ${s.expectLive ? 'live' : 'spoof'}`);
   }
 });
+
+test('model cards: the eval:models section is replaced in place, and kept (marked stale when the file changed) when the converter regenerates a card', async () => {
+  const { EVAL_BEGIN, EVAL_END, extractEvalSection, preserveEvalSection, replaceEvalSection } = await import('../../tools/eval/cards.js');
+  const sha = 'ab'.repeat(32), other = 'cd'.repeat(32);
+  const section = (n: number) => `${EVAL_BEGIN}\n## Measured\n\nmeasured on \`models/m.wfm\` SHA-256 \`${sha}\`, run ${n}\n${EVAL_END}`;
+  const card = '# m\n\n## Notes\n\n- a note\n';
+  const once = replaceEvalSection(card, section(1));
+  assert.ok(once.startsWith(card) && once.includes('run 1'));
+  const twice = replaceEvalSection(once, section(2));
+  assert.equal(twice, once.replace('run 1', 'run 2'), 'replaced in place, nothing else changes');
+  const regenerated = '# m\n\n## Notes\n\n- another note\n';
+  assert.equal(extractEvalSection(preserveEvalSection(regenerated, twice, sha)), section(2), 'same file: kept as is');
+  const stale = preserveEvalSection(regenerated, twice, other);
+  assert.ok(stale.startsWith(regenerated) && /Stale/.test(extractEvalSection(stale)!), 'new file: kept with a stale note');
+  assert.equal(preserveEvalSection(stale, stale, other).match(/Stale/g)?.length, 1, 'the note is not repeated');
+  assert.equal(preserveEvalSection(regenerated, card, sha), regenerated, 'no section: the new card as generated');
+  assert.equal(preserveEvalSection(regenerated, undefined, sha), regenerated);
+});

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { haveSharedModels, sharedPath } from './models.js';
 import { haveFaces } from './calibration.js';
+import { preserveEvalSection } from '../eval/cards.js';
 
 interface Args { out: string; only?: string[]; jobs: number; child?: string[] }
 
@@ -45,7 +46,10 @@ async function runChild(ids: string[], out: string): Promise<void> {
     const t0 = Date.now();
     const r = await convertModel(spec);
     writeFileSync(join(out, `${id}.wfm`), r.bytes);
-    writeFileSync(join(out, `${id}.md`), r.card);
+    // keep the measured-agreement section that `npm run eval:models -- --write-cards` maintains (marked stale if the file changed)
+    const cardPath = join(out, `${id}.md`);
+    const oldCard = existsSync(cardPath) ? readFileSync(cardPath, 'utf8') : undefined;
+    writeFileSync(cardPath, preserveEvalSection(r.card, oldCard, createHash('sha256').update(r.bytes).digest('hex')));
     const metrics = Object.entries(r.chosen.agreement.metrics).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ');
     const summary = `${r.variants.map((v) => `${v.label}:${v.agreement.loss.toFixed(5)}`).join(' ')} | ${metrics}`;
     const result: ChildResult = {
