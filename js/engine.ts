@@ -185,6 +185,13 @@ export class FaceEngine {
   private constructor(readonly wasm: WasmExports, readonly backend: Backend, private readonly detector: Model, private readonly embedder: Model,
                       private readonly antispoof: Model[], private readonly operatingPoints: OperatingPoints, options: FaceEngineOptions, arena: Arena) {
     this.arena = arena;
+    const num = (v: unknown, name: string, lo: number, hi: number) => {
+      if (v !== undefined && !(typeof v === 'number' && v >= lo && v <= hi)) throw new WasmfaceError('E_OPTION', `${name} must be a number in [${lo}, ${hi}], got ${String(v)}`);
+    };
+    num(options.detector?.scoreThreshold, 'detector.scoreThreshold', 0, 1);
+    num(options.detector?.nmsIou, 'detector.nmsIou', 0, 1);
+    num(options.detector?.maxSide, 'detector.maxSide', 32, 640);
+    num(options.liveness?.threshold, 'liveness.threshold', 0, 1);
     this.opts = {
       scoreThreshold: options.detector?.scoreThreshold ?? 0.6,
       nmsIou: options.detector?.nmsIou ?? 0.3,
@@ -467,6 +474,7 @@ export class FaceEngine {
     if (tpl.modelId !== this.embedder.id) throw new TemplateError('E_TEMPLATE_MODEL', `template was made by model '${tpl.modelId}', this engine uses '${this.embedder.id}': re-enrol the person`);
     const operatingPoint = options.threshold === undefined ? options.operatingPoint ?? 'far1e-3' : null;
     const threshold = options.threshold ?? this.threshold(operatingPoint!);
+    if (!(threshold >= -1 && threshold <= 1)) throw new WasmfaceError('E_THRESHOLD', `threshold must be a cosine similarity in [-1, 1], got ${threshold}`);
     const { rgb, w, h } = this.toRgb(image);
     const t1 = now();
     const faces = this.findFaces(rgb, w, h);
