@@ -12,7 +12,7 @@ const files = (dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsW
 const steps = [
   ['build', [node, 'scripts/build.mjs']],
   ['type-check', [node, 'node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']],
-  ['node:test suites', [node, RELAXED, '--import', 'tsx', '--test', ...files('tests/kernels'), ...files('tests/js'), ...files('tests/convert'), ...files('tests/models'), ...files('tests/pipeline'), ...files('tests/engines')]],
+  ['node:test suites', [node, RELAXED, '--import', 'tsx', '--test', ...files('tests/kernels'), ...files('tests/js'), ...files('tests/convert'), ...files('tests/models'), ...files('tests/pipeline'), ...files('tests/engines'), ...files('tests/golden')]],
   ['kernel suites, optimising tier only', [node, RELAXED, '--no-liftoff', '--import', 'tsx', '--test', ...files('tests/kernels')]],
   ['as-pect specs (simd)', [node, '--experimental-wasi-unstable-preview1', 'node_modules/@as-pect/cli/lib/test.js', '--config', 'as-pect.config.js', '--as-config', 'as-pect.asconfig.json']],
   ['as-pect specs (relaxed)', [node, RELAXED, '--experimental-wasi-unstable-preview1', 'node_modules/@as-pect/cli/lib/test.js', '--config', 'as-pect.config.js', '--as-config', 'tests/assembly/as-pect.relaxed.asconfig.json']],
