@@ -12,7 +12,7 @@ import { PixelFormat } from './kernels.js';
 import { checkImage, type ImageInput } from './image.js';
 import { Template, TemplateError } from './template.js';
 import { PINNED_MODELS } from './pinned-models.js';
-import { DEFAULT_OPERATING_POINTS, type OperatingPoints } from './operating-points.js';
+import { DEFAULT_OPERATING_POINTS, LIVENESS_OPERATING_POINTS, type OperatingPoints } from './operating-points.js';
 import { isUint8Array, isArrayBuffer } from './bytes.js';
 
 /** No face was found where one was required. */
@@ -61,7 +61,9 @@ export interface FaceEngineOptions {
     flip?: boolean;
   };
   liveness?: {
-    /** Live score at or above which a face counts as live. Default 0.5. */
+    /** Named liveness threshold: 'default' (0.5, upstream's rule), 'bpcer5e-2', 'bpcer1e-2' (see LIVENESS_OPERATING_POINTS). */
+    operatingPoint?: string;
+    /** Explicit live-score threshold (overrides operatingPoint). */
     threshold?: number;
   };
 }
@@ -198,7 +200,7 @@ export class FaceEngine {
       maxSide: Math.min(640, options.detector?.maxSide ?? 640),
       padRetry: options.detector?.padRetry ?? true,
       flip: options.embedder?.flip ?? true,
-      livenessThreshold: options.liveness?.threshold ?? 0.5,
+      livenessThreshold: options.liveness?.threshold ?? FaceEngine.livenessPoint(options.liveness?.operatingPoint ?? 'default'),
     };
     this.detOutputIndex = YUNET_OUTPUTS.map((name) => {
       const i = detector.meta.outputs.findIndex((o) => o.name === name);
@@ -213,6 +215,12 @@ export class FaceEngine {
     if (this.embedder.inputSize.width !== EMBED_SIZE || this.embedder.inputSize.height !== EMBED_SIZE) {
       throw new ModelFormatError(`embedder '${embedder.id}' takes ${embedder.inputSize.width}x${embedder.inputSize.height}; this pipeline aligns to ${EMBED_SIZE}x${EMBED_SIZE}`);
     }
+  }
+
+  private static livenessPoint(name: string): number {
+    const t = LIVENESS_OPERATING_POINTS[name];
+    if (t === undefined) throw new WasmfaceError('E_OPERATING_POINT', `no liveness operating point '${name}' (have: ${Object.keys(LIVENESS_OPERATING_POINTS).join(', ')})`);
+    return t;
   }
 
   /** Loads the wasm build and the models (validated, and checked against the pinned SHA-256s). */

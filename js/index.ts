@@ -19,3 +19,5 @@ export { PixelFormat } from './kernels.js';
 export type { PixelFormatName } from './kernels.js';
 export { AttemptLimiter, LockedOutError, MemoryLimiterStore } from './limiter.js';
 export type { LimiterState, LimiterStore, AttemptLimiterOptions } from './limiter.js';
+export { DEFAULT_OPERATING_POINTS, LIVENESS_OPERATING_POINTS } from './operating-points.js';
+export type { OperatingPoints } from './operating-points.js';

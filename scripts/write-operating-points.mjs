@@ -2,6 +2,10 @@
 // `wasmface calibrate --out FILE` produced on the dev pairs. Usage: node scripts/write-operating-points.mjs FILE
 import { readFileSync, writeFileSync } from 'node:fs';
 
+// the liveness block below the match thresholds is hand-maintained: carry it over
+const previous = readFileSync('js/operating-points.ts', 'utf8');
+const liveness = previous.slice(previous.indexOf('\n/**\n * Liveness thresholds'));
+
 const { note, operatingPoints } = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const body = Object.entries(operatingPoints)
   .map(([model, points]) => `  '${model}': { ${Object.entries(points).map(([k, v]) => `'${k}': ${v}`).join(', ')} },`).join('\n');
@@ -14,5 +18,5 @@ export type OperatingPoints = Record<string, number>;
 export const DEFAULT_OPERATING_POINTS: Record<string, OperatingPoints> = {
 ${body}
 };
-`);
+${liveness.includes('LIVENESS_OPERATING_POINTS') ? liveness : ''}`);
 console.log('wrote js/operating-points.ts');
