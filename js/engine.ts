@@ -593,6 +593,19 @@ export class Gallery {
     this.capacity = capacity;
   }
 
+  /** Templates of every member (copies), in gallery order: for export to a bundle. */
+  entries(): { id: string; template: Template }[] {
+    return this.ids.map((id, i) => ({
+      id, template: new Template(this.modelId, new Float32Array(this.wasm.memory.buffer, this.ptr + i * this.dim * 4, this.dim).slice()),
+    }));
+  }
+
+  /** The template of one member, or null. */
+  get(id: string): Template | null {
+    const i = this.ids.indexOf(id);
+    return i < 0 ? null : new Template(this.modelId, new Float32Array(this.wasm.memory.buffer, this.ptr + i * this.dim * 4, this.dim).slice());
+  }
+
   /** The k best matches of a unit embedding (cosine), best first. */
   search(embedding: Float32Array, k = 5): IdentifyMatch[] {
     if (!this.ids.length) return [];
