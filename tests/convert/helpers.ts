@@ -1,7 +1,7 @@
 // Shared pieces of the converter tests: the shared-folder check, image loading and resampling,
-// onnxruntime glue and comparison statistics.
+// onnxruntime-web glue and comparison statistics.
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-web';
 import { decodeImage } from '../../js/node/decode.js';
 import { haveSharedModels, sharedPath } from '../../tools/convert/models.js';
 
@@ -71,13 +71,16 @@ export function hwcToNchw(hwc: Float32Array, h: number, w: number, c: number): F
   return out;
 }
 
+// onnxruntime-web (wasm execution provider) in Node, one thread: no native binary, no CUDA download at install
+ort.env.wasm.numThreads = 1;
+ort.env.logLevel = 'error';
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 /** Runs an ONNX model from ../shared/models on an HWC input; returns its outputs by name. */
 export async function runOrt(model: string, hwc: Float32Array, h: number, w: number): Promise<Record<string, Float32Array>> {
   let session = sessions.get(model);
   if (!session) {
-    session = ort.InferenceSession.create(sharedPath(`models/${model}`), { intraOpNumThreads: 1 });
+    session = ort.InferenceSession.create(sharedPath(`models/${model}`), { executionProviders: ['wasm'] });
     sessions.set(model, session);
   }
   const s = await session;
