@@ -18,6 +18,6 @@ export {
 } from "./api/model";
 export {
   detectDecode, alignEstimate, alignLevels, alignScratchBytes, alignWarp, patchRect, cropPatchScratchBytes, cropPatch,
-  softmax, flipHorizontal, vecAdd, matchScores, matchTopK, pasteImage,
+  softmax, flipHorizontal, vecAdd, matchScores, matchTopK, pasteImage, cropQuality,
 } from "./api/pipeline";
 export { gunzip, gunzipSize, inflateScratchBytes } from "./api/inflate";

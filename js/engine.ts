@@ -13,6 +13,8 @@ import { checkImage, type ImageInput } from './image.js';
 import { Template, TemplateError } from './template.js';
 import { PINNED_MODELS } from './pinned-models.js';
 import { DEFAULT_OPERATING_POINTS, LIVENESS_OPERATING_POINTS, type OperatingPoints } from './operating-points.js';
+import { assessQuality, type FaceQuality } from './quality.js';
+import { FaceSession, type SessionOptions } from './session.js';
 import { isUint8Array, isArrayBuffer } from './bytes.js';
 
 /** No face was found where one was required. */
@@ -98,6 +100,8 @@ export interface EmbedResult {
   face: DetectedFace;
   /** Faces found in the image (the largest is used). */
   faces: number;
+  /** Capture quality of the face and guidance for the user. */
+  quality: FaceQuality;
 }
 
 export interface VerifyOptions {
@@ -119,12 +123,21 @@ export interface VerifyResult {
   liveness: Liveness | null;
   faces: number;
   face: DetectedFace;
+  quality: FaceQuality;
   timingsMs: Timings;
 }
 
 export interface Timings { convert: number; detect: number; align: number; embed: number; liveness: number; match: number; total: number }
 
 export interface IdentifyMatch { id: string; score: number }
+
+export interface FrameAnalysis {
+  faces: number;
+  face: DetectedFace | null;
+  quality: FaceQuality;
+  embedding: Float32Array | null;
+  liveness: Liveness | null;
+}
 
 // 5-point template of the 112x112 ArcFace/SFace crop, and the face-api.js framing ("fa150", see
 // shared/models/faceapi-recognition/README.md): the square (6.74, 22.80, side 98.5) of that template
@@ -367,6 +380,14 @@ export class FaceEngine {
     return crop;
   }
 
+  /** Quality of a face from its geometry and the photometry of its aligned crop (computed in wasm). */
+  private qualityOf(face: DetectedFace, w: number, h: number, crop: number): FaceQuality {
+    const out = this.b('quality').get(32);
+    check('quality', this.wasm.cropQuality(crop, EMBED_SIZE, EMBED_SIZE, out));
+    const [sharpness, brightness, , bright] = new Float64Array(this.wasm.memory.buffer, out, 4);
+    return assessQuality(face, w, h, [sharpness, brightness, bright]);
+  }
+
   /** Embedding of an aligned crop (flip-fused when enabled), unit length, left in wasm at 'embedding'. */
   private embedCrop(crop: number): number {
     const x = this.wasm, e = this.embedder;
@@ -430,9 +451,41 @@ export class FaceEngine {
     const faces = this.findFaces(rgb, w, h);
     if (!faces.length) throw new NoFaceError();
     const face = FaceEngine.pick(faces);
-    const e = this.embedCrop(this.align(rgb, w, h, face));
+    const crop = this.align(rgb, w, h, face);
+    const quality = this.qualityOf(face, w, h, crop);
+    const e = this.embedCrop(crop);
     const dim = this.wasm.modelOutputInfo(this.embedder.handleForEngine, 0, 3);
-    return { embedding: new Float32Array(this.wasm.memory.buffer, e, dim).slice(), face, faces: faces.length };
+    return { embedding: new Float32Array(this.wasm.memory.buffer, e, dim).slice(), face, faces: faces.length, quality };
+  }
+
+  /**
+   * One frame through the pipeline for live capture: faces, quality of the largest, and (when asked
+   * and the face was found) its embedding and liveness. Used by FaceSession; never throws NoFaceError.
+   */
+  analyze(image: ImageInput, want: { embed?: boolean; liveness?: boolean } = {}): FrameAnalysis {
+    this.live();
+    const { rgb, w, h } = this.toRgb(image);
+    const faces = this.findFaces(rgb, w, h);
+    if (!faces.length) return { faces: 0, face: null, quality: FaceEngine.noFaceQuality(), embedding: null, liveness: null };
+    const face = FaceEngine.pick(faces);
+    const crop = this.align(rgb, w, h, face);
+    const quality = this.qualityOf(face, w, h, crop);
+    let embedding: Float32Array | null = null;
+    if (want.embed) {
+      const e = this.embedCrop(crop);
+      embedding = new Float32Array(this.wasm.memory.buffer, e, this.wasm.modelOutputInfo(this.embedder.handleForEngine, 0, 3)).slice();
+    }
+    const liveness = want.liveness ? this.livenessOf(rgb, w, h, face) : null;
+    return { faces: faces.length, face, quality, embedding, liveness };
+  }
+
+  private static noFaceQuality(): FaceQuality {
+    return { faceSize: 0, faceShare: 0, inside: 0, offset: [0, 0], yaw: 0, pitch: 0, roll: 0, sharpness: 0, brightness: 0, clipped: 0, score: 0, guidance: ['no-face'], ok: false };
+  }
+
+  /** Capture quality of the largest face, with guidance; `guidance: ['no-face']` when there is none. */
+  quality(image: ImageInput): FaceQuality {
+    return this.analyze(image).quality;
   }
 
   /** Anti-spoofing score of the largest face (null without anti-spoofing models). */
@@ -490,6 +543,7 @@ export class FaceEngine {
     if (!faces.length) throw new NoFaceError();
     const face = FaceEngine.pick(faces);
     const crop = this.align(rgb, w, h, face);
+    const quality = this.qualityOf(face, w, h, crop);
     const t3 = now();
     const e = this.embedCrop(crop);
     const t4 = now();
@@ -498,7 +552,7 @@ export class FaceEngine {
     const score = this.score(e, tpl.embedding);
     const t6 = now();
     return {
-      match: score >= threshold && (liveness?.live ?? true), score, threshold, operatingPoint, liveness, faces: faces.length, face,
+      match: score >= threshold && (liveness?.live ?? true), score, threshold, operatingPoint, liveness, faces: faces.length, face, quality,
       timingsMs: { convert: t1 - t0, detect: t2 - t1, align: t3 - t2, embed: t4 - t3, liveness: t5 - t4, match: t6 - t5, total: t6 - t0 },
     };
   }
@@ -519,6 +573,15 @@ export class FaceEngine {
     const p = this.b('cmp').get(a.length * 4);
     new Float32Array(this.wasm.memory.buffer, p, a.length).set(a);
     return this.score(p, b);
+  }
+
+  /** Live-score threshold in use (liveness operating point or explicit). */
+  get livenessThreshold(): number { return this.opts.livenessThreshold; }
+
+  /** A live-capture session: push camera frames, get guidance and a fused decision (see js/session.ts). */
+  createSession(options: SessionOptions): FaceSession {
+    this.live();
+    return new FaceSession(this, options);
   }
 
   /** A gallery of templates held in wasm memory for 1:N identification. */

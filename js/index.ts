@@ -21,3 +21,8 @@ export { AttemptLimiter, LockedOutError, MemoryLimiterStore } from './limiter.js
 export type { LimiterState, LimiterStore, AttemptLimiterOptions } from './limiter.js';
 export { DEFAULT_OPERATING_POINTS, LIVENESS_OPERATING_POINTS } from './operating-points.js';
 export type { OperatingPoints } from './operating-points.js';
+export { assessQuality, faceGeometry, QUALITY_THRESHOLDS, GUIDANCE_TEXT } from './quality.js';
+export type { FaceQuality, Guidance } from './quality.js';
+export { FaceSession } from './session.js';
+export type { SessionOptions, SessionUpdate, SessionState } from './session.js';
+export type { FrameAnalysis } from './engine.js';

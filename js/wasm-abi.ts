@@ -30,7 +30,7 @@ export interface WasmExports {
   modelRun: Fn; modelOutputCount: Fn; modelOutputInfo: Fn; modelOutputScale: Fn; modelDequantizeOutput: Fn;
   sha256Digest: Fn; modelHeaderSize: Fn;
   detectDecode: Fn; alignEstimate: Fn; alignLevels: Fn; alignScratchBytes: Fn; alignWarp: Fn; patchRect: Fn;
-  cropPatchScratchBytes: Fn; cropPatch: Fn; softmax: Fn; flipHorizontal: Fn; vecAdd: Fn; matchScores: Fn; matchTopK: Fn; pasteImage: Fn;
+  cropPatchScratchBytes: Fn; cropPatch: Fn; softmax: Fn; flipHorizontal: Fn; vecAdd: Fn; matchScores: Fn; matchTopK: Fn; pasteImage: Fn; cropQuality: Fn;
   gunzip: Fn; gunzipSize: Fn; inflateScratchBytes: Fn;
 }
 
@@ -48,6 +48,6 @@ export const ABI: Record<string, number> = {
   modelRun: 6, modelOutputCount: 1, modelOutputInfo: 3, modelOutputScale: 2, modelDequantizeOutput: 5,
   sha256Digest: 3, modelHeaderSize: 0,
   detectDecode: 12, alignEstimate: 4, alignLevels: 2, alignScratchBytes: 3, alignWarp: 11, patchRect: 8,
-  cropPatchScratchBytes: 4, cropPatch: 12, softmax: 2, flipHorizontal: 5, vecAdd: 4, matchScores: 5, matchTopK: 4, pasteImage: 10,
+  cropPatchScratchBytes: 4, cropPatch: 12, softmax: 2, flipHorizontal: 5, vecAdd: 4, matchScores: 5, matchTopK: 4, pasteImage: 10, cropQuality: 4,
   gunzip: 6, gunzipSize: 2, inflateScratchBytes: 0,
 };

@@ -9,6 +9,7 @@ import { similarity, alignLevels as levelsFor, alignScratchBytes as scratchFor, 
 import { patchRect as rectRun, cropPatch as cropRun, cropScratchBytes, softmax as softmaxRun } from "../pipeline/liveness";
 import { dotScores, topK } from "../pipeline/match";
 import { flipHorizontal as flipRun, pasteImage as pasteRun } from "../image/convert";
+import { cropQuality as qualityRun } from "../image/quality";
 
 /**
  * Decodes YuNet's outputs (12 f32 array pointers at `outs`, see pipeline/detect.ts) into at most
@@ -129,5 +130,13 @@ export function pasteImage(src: usize, sw: i32, sh: i32, c: i32, dst: usize, dw:
   if (x < -16384 || x > 16384 || y < -16384 || y > 16384 || fill < 0 || fill > 255) return E_PARAM;
   if (!owned(src, <u64>sw * sh * c) || !owned(dst, <u64>dw * dh * c)) return E_BOUNDS;
   pasteRun(src, sw, sh, c, dst, dw, dh, x, y, <u8>fill);
+  return OK;
+}
+
+/** Sharpness (Laplacian variance), mean luma, dark and bright clipped shares of an RGB crop: 4 f64 at out. */
+export function cropQuality(rgb: usize, w: i32, h: i32, out: usize): i32 {
+  if (w < 3 || h < 3 || !dimOk(w) || !dimOk(h)) return E_SHAPE;
+  if (!owned(rgb, <u64>w * h * 3) || !owned(out, 32)) return E_BOUNDS;
+  qualityRun(rgb, w, h, out);
   return OK;
 }

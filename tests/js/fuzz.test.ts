@@ -74,6 +74,7 @@ function validCall(x: WasmExports, name: string, r: R): Arg[] | null {
       return [{ bytes: w * h * 48 }, w * 4, h * 4, { bytes: 32, fill: 'similarity' }, levels, { bytes: Math.max(1, sb) }, sb, { bytes: 16 * 16 * 3 }, 16, 16, 0];
     }
     case 'detectDecode': return null; // pointer table of 12 arrays: covered by tests/js/pipeline-steps.test.ts and the model tests
+    case 'cropQuality': return [{ bytes: h * w * 3 }, w, h, { bytes: 32 }];
     case 'sha256Digest': { const n = h * w * c; return [{ bytes: n }, n, { bytes: 32 }]; }
     case 'modelRun': return [r.int(0, 100000), { bytes: h * w * 3 }, w, h, { bytes: 4096 }, 4096];
     case 'modelSetInputSize': return [r.int(0, 100000), w * 32, h * 32];
@@ -91,7 +92,7 @@ for (const b of builds) {
     const names = Object.keys(ABI).filter((n) => validCall(x, n, rng(1)) !== undefined && ['gemmPackWeights', 'dwPackWeights', 'fullyConnected', 'conv2d', 'depthwiseConv2d',
       'add', 'channelMul', 'lut', 'maxPool', 'avgPool', 'globalAvgPool', 'copyChannels', 'padZero', 'upsampleNearest', 'toRgb', 'resizeBilinear',
       'halve', 'warpAffine', 'quantizeImage', 'dequantize', 'l2Normalize', 'softmax', 'flipHorizontal', 'vecAdd', 'matchScores', 'matchTopK',
-      'patchRect', 'cropPatch', 'alignEstimate', 'alignWarp', 'sha256Digest', 'modelRun', 'modelSetInputSize', 'modelDequantizeOutput'].includes(n));
+      'patchRect', 'cropPatch', 'alignEstimate', 'alignWarp', 'sha256Digest', 'cropQuality', 'modelRun', 'modelSetInputSize', 'modelDequantizeOutput'].includes(n));
     const stats: Record<string, { ok: number; refused: number }> = {};
     for (let cse = 0; cse < CASES; cse++) {
       const name = names[cse % names.length];
