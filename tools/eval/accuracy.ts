@@ -238,8 +238,8 @@ export interface EmbedderResult {
   unreadable: string[];
   /** cosine(int8, float) per embedded image. */
   cosine: Stats;
-  /** cosine(int8, @vladmandic's own /255 preprocessing), on the consistency subset. */
-  cosineAsIs255?: Stats;
+  /** On the consistency subset: cosine(int8, @vladmandic's own /255 preprocessing), and cosine(int8, the /256 reference) on the same faces. */
+  cosineAsIs255?: { asIs: Stats; reference: Stats };
   /** The evaluator's crop through a separate Model instance gives the engine's embedding (max |difference|). */
   consistency: { checked: number; maxAbsDiff: number };
   worst: { path: string; cosine: number }[];
@@ -269,7 +269,7 @@ export interface PairResult {
 
 export async function evalEmbedder(ev: Evaluator, images: string[], pairs: Pair[], opts: { consistency?: number; onEach?: () => void } = {}): Promise<EmbedderResult> {
   const f = new Map<string, Float64Array>(), q = new Map<string, Float64Array>();
-  const noFace: string[] = [], unreadable: string[] = [], cos: number[] = [], asIs: number[] = [], perImage: { path: string; cosine: number }[] = [];
+  const noFace: string[] = [], unreadable: string[] = [], cos: number[] = [], asIs: number[] = [], asIsRef: number[] = [], perImage: { path: string; cosine: number }[] = [];
   let checked = 0, maxAbsDiff = 0, tInt8 = 0, tFloat = 0;
   const consistency = opts.consistency ?? 25;
   for (const path of images) {
@@ -297,6 +297,7 @@ export async function evalEmbedder(ev: Evaluator, images: string[], pairs: Pair[
       const mine = unit(m.output(0).data);
       for (let i = 0; i < mine.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(mine[i] - qe[i]));
       asIs.push(dot(await ev.float.embedder.embed(crop, true), qe));
+      asIsRef.push(c);
       checked++;
     }
     opts.onEach?.();
@@ -304,7 +305,7 @@ export async function evalEmbedder(ev: Evaluator, images: string[], pairs: Pair[
   const embedded = cos.length;
   return {
     id: ev.engine.models.embedder, images: images.length, embedded, noFace, unreadable,
-    cosine: stats(cos), cosineAsIs255: asIs.length ? stats(asIs) : undefined,
+    cosine: stats(cos), cosineAsIs255: asIs.length ? { asIs: stats(asIs), reference: stats(asIsRef) } : undefined,
     consistency: { checked, maxAbsDiff },
     worst: perImage.sort((a, b) => a.cosine - b.cosine).slice(0, 5),
     pairs: comparePairs(pairs, f, q, ev.engine.models.embedder),
@@ -486,8 +487,7 @@ export async function evalScene(ev: Evaluator, scene: Scene, acc: SceneAccumulat
   if (opts.liveness !== false && engineFaces.length && ev.int8.antispoof.length) {
     const face = largestFace(engineFaces);
     const live = ev.engine.liveness(img)!;
-    const { rgb: rgb2 } = ev.steps.toRgb(img); // engine.liveness does not touch our buffers, but be explicit
-    const r = await ev.liveness(rgb2, w, h, face);
+    const r = await ev.liveness(rgb, w, h, face); // rgb: the evaluator's own buffer, untouched by the engine and the canvases
     const fuse = (v: number[][]) => v.reduce((s, p) => s.map((x, k) => x + p[k]), [0, 0, 0]);
     const argmax = (v: number[]) => v.indexOf(Math.max(...v));
     const fi = fuse(r.int8), ff = fuse(r.float);

@@ -139,7 +139,7 @@ function printReport(v: Verdict[], e: EmbedderResult, d: DetectorResult, a: Anti
     `int8 at the shipped far1e-3 point ${f4(p.shipped.threshold)} (calibrated with flip): ${pct(p.shipped.agreement, 3)}`);
   console.log(`  TAR@FAR 1e-2/1e-3/1e-4 float ${['1e-2', '1e-3', '1e-4'].map((k) => f4(p.tarAtFar.float[k])).join('/')}, int8 ${['1e-2', '1e-3', '1e-4'].map((k) => f4(p.tarAtFar.int8[k])).join('/')}; ` +
     `pair score int8 - float mean ${f4(p.scoreDiff.mean)}, p1 ${f4(p.scoreDiff.p1)}, p99 ${f4(p.scoreDiff.p99)}`);
-  if (e.cosineAsIs255) console.log(`  @vladmandic's own /255 input instead of /256: cosine to int8 mean ${f4(e.cosineAsIs255.mean)} (${e.cosineAsIs255.n} faces)`);
+  if (e.cosineAsIs255) console.log(`  @vladmandic's own /255 input instead of /256: cosine to int8 mean ${f4(e.cosineAsIs255.asIs.mean)}, min ${f4(e.cosineAsIs255.asIs.min)} (same ${e.cosineAsIs255.asIs.n} faces with /256: mean ${f4(e.cosineAsIs255.reference.mean)}, min ${f4(e.cosineAsIs255.reference.min)})`);
   console.log(`  engine consistency: ${e.consistency.checked} crops re-embedded by a separate Model instance, max |difference| ${e.consistency.maxAbsDiff.toExponential(2)}`);
   console.log(`  lowest cosines: ${e.worst.map((w) => `${w.path} ${f4(w.cosine)}`).join(', ')}`);
   console.log(`\ndetector ${d.id}: ${d.images} pictures, ${d.canvases} canvases (${Object.entries(d.sizes).sort((x, y) => y[1] - x[1]).slice(0, 6).map(([k, n]) => `${k} x${n}`).join(', ')}${Object.keys(d.sizes).length > 6 ? ', ...' : ''}); ` +
@@ -153,7 +153,7 @@ function printReport(v: Verdict[], e: EmbedderResult, d: DetectorResult, a: Anti
   console.log(`  worst faces: ${d.worst.map((w) => `${w.path}${w.pad ? ' (padded)' : ''} IoU ${f4(w.iou)} lmk ${f2(Math.max(...w.landmarks112))}`).join('; ')}`);
   console.log(`\nanti-spoofing ${a.ids.join(' + ')}: ${a.faces} dev faces (${a.reliable} with enough context) + ${a.spoof.length} upstream samples`);
   for (const m of a.perModel) console.log(`  ${m.id}: |live int8 - float| mean ${f4(m.liveDiff.mean)} p95 ${f4(m.liveDiff.p95)} max ${f4(m.liveDiff.max)}; same side of 0.5: ${pct(m.labelAgreement)}`);
-  console.log(`  fused: mean ${f4(a.fused.mean)} p95 ${f4(a.fused.p95)} max ${f4(a.fused.max)} (${pct(a.fusedShareAtTarget)} <= ${TARGETS.fusedLiveDiff}); faces with enough context only: mean ${f4(a.fusedReliable.mean)} max ${f4(a.fusedReliable.max)} (${a.fusedReliable.n})`);
+  console.log(`  fused: mean ${f4(a.fused.mean)} p95 ${f4(a.fused.p95)} max ${f4(a.fused.max)} (${pct(a.fusedShareAtTarget)} <= ${TARGETS.fusedLiveDiff}); faces with enough context only (${a.fusedReliable.n}): mean ${f4(a.fusedReliable.mean)} max ${f4(a.fusedReliable.max)}`);
   console.log(`  engine consistency: ${a.consistency.checked} faces, fused score of the separate instances vs engine.liveness max |difference| ${a.consistency.maxAbsDiff.toExponential(2)}`);
   console.log(`  worst: ${a.worst.map((w) => `${w.path} int8 ${f4(w.int8)} float ${f4(w.float)}${w.reliable ? '' : ' (little context)'}`).join('; ')}`);
   console.log(table([['sample', 'label', 'float fused', 'int8 fused', 'float class', 'int8 class', 'engine live', 'kept'],
@@ -170,13 +170,14 @@ function cardSection(id: string, m: { file: string; sha256: string }, v: Verdict
     'Both sides get the same bytes: the engine\'s own detector canvas, fa150 crop and anti-spoofing patches, cut by the same wasm calls as `js/engine.ts`.', '');
   const rows = v.filter((x) => x.model === id || x.model.split(' + ').includes(id));
   L.push('| measure | target | measured | |', '|---|---|---|---|');
-  for (const r of rows) L.push(`| ${r.what} | ${r.target.replace(/>=/g, '≥').replace(/<=/g, '≤')} | ${r.measured} | ${r.pass ? 'met' : '**missed**'} |`);
+  const cell = (x: string) => x.replace(/>=/g, '≥').replace(/<=/g, '≤').replace(/\|/g, '\\|');
+  for (const r of rows) L.push(`| ${cell(r.what)} | ${cell(r.target)} | ${cell(r.measured)} | ${r.pass ? 'met' : '**missed**'} |`);
   L.push('');
   if (id === e.id) {
     const p = e.pairs;
     L.push(`- Float reference: the face-api.js recognition net (same weights) in \`@vladmandic/face-api\` on tfjs ${meta.versions.tfjs} (${meta.versions.tfjsBackend}), ` +
       'input fed so that its (x − mean)/255 equals the converted commit\'s (p − mean)/256' +
-      (e.cosineAsIs255 ? `; with @vladmandic's own /255 the cosine to int8 is ${f4(e.cosineAsIs255.mean)} on average (${e.cosineAsIs255.n} faces)` : '') + '.');
+      (e.cosineAsIs255 ? `; with @vladmandic's own /255 instead, the cosine to int8 is ${f4(e.cosineAsIs255.asIs.mean)} on average over ${e.cosineAsIs255.asIs.n} faces (${f4(e.cosineAsIs255.reference.mean)} with /256 on the same faces)` : '') + '.');
     L.push(`- ${e.embedded} of ${e.images} images of \`../shared/faces/pairs.csv\` embedded (${e.noFace.length} without a face, ${e.unreadable.length} unreadable); cosine(int8, float) ` +
       `mean ${f4(e.cosine.mean)}, 1st percentile ${f4(e.cosine.p1)}, 5th ${f4(e.cosine.p5)}, min ${f4(e.cosine.min)}.`);
     L.push(`- Pair decisions, **without flip fusion on either side** (the float reference has none; the product averages the crop and its mirror): ${p.used} pairs (${p.genuine} genuine, ${p.impostor} impostor), ` +
@@ -207,7 +208,7 @@ function cardSection(id: string, m: { file: string; sha256: string }, v: Verdict
     L.push(`- This model alone, ${pm.liveDiff.n} faces (${a.faces} dev faces + ${a.spoof.length} upstream samples): |live probability int8 − float| mean ${f4(pm.liveDiff.mean)}, ` +
       `95th percentile ${f4(pm.liveDiff.p95)}, max ${f4(pm.liveDiff.max)}; same side of 0.5 on ${pct(pm.labelAgreement)}.`);
     L.push(`- Fused score (${a.ids.join(' + ')}, the engine's liveness): |int8 − float| mean ${f4(a.fused.mean)}, 95th percentile ${f4(a.fused.p95)}, max ${f4(a.fused.max)}; ` +
-      `${a.reliable} faces with enough context: mean ${f4(a.fusedReliable.mean)}, max ${f4(a.fusedReliable.max)}.`);
+      `${a.fusedReliable.n} faces whose patches had enough context (the engine trusts only those): mean ${f4(a.fusedReliable.mean)}, max ${f4(a.fusedReliable.max)}.`);
     L.push('', '| sample | label | float fused | int8 fused | float (this model) | int8 (this model) | engine live | kept |', '|---|---|---|---|---|---|---|---|');
     for (const s of a.spoof) L.push(`| ${s.path.split('/').pop()} | ${s.label} | ${f4(s.float)} | ${f4(s.int8)} | ${f4(s.perModel[i].float)} | ${f4(s.perModel[i].int8)} | ${s.engineLive} | ${s.kept ? 'yes' : '**no**'} |`);
   }
