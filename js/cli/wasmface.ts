@@ -9,6 +9,7 @@ import type { Backend } from '../loader.js';
 import { Progress } from './progress.js';
 import { computeMetrics, rocPoints } from './metrics.js';
 import { lineChart } from './svg.js';
+import { runBundleCommand } from './bundle.js';
 
 const USAGE = `usage: wasmface <command> [options]
 
@@ -20,6 +21,8 @@ const USAGE = `usage: wasmface <command> [options]
                                            TAR at FAR 1e-2/1e-3/1e-4, EER, AUC, accuracy, faces not found
   calibrate --pairs CSV --root DIR [--out FILE]
                                            thresholds for the named operating points on your own data
+  bundle keygen|sign|inspect|verify|export-gallery|import-gallery ...
+                                           signed model and gallery bundles for a fleet (wasmface bundle help)
 
 common options: --backend auto|scalar|simd|relaxed   --operating-point far1e-2|far1e-3|far1e-4
                 --threshold T   --no-liveness   --no-flip
@@ -27,6 +30,7 @@ pairs CSV: header path_a,path_b,same; paths relative to --root; same = 1 or 0.`;
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
+  ...(process.argv[2] === 'bundle' ? { args: ['bundle'] } : {}), // `bundle` parses its own options (js/cli/bundle.ts)
   options: {
     json: { type: 'boolean' }, svg: { type: 'string' }, pairs: { type: 'string' }, root: { type: 'string' }, out: { type: 'string' },
     id: { type: 'string' }, gallery: { type: 'string' }, top: { type: 'string' }, limit: { type: 'string' },
@@ -182,6 +186,9 @@ async function main(): Promise<void> {
       e.dispose();
       break;
     }
+    case 'bundle':
+      process.exitCode = await runBundleCommand(process.argv.slice(3));
+      break;
     default:
       fail(`unknown command '${command}'\n${USAGE}`);
   }
