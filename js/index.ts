@@ -26,3 +26,14 @@ export type { FaceQuality, Guidance } from './quality.js';
 export { FaceSession } from './session.js';
 export type { SessionOptions, SessionUpdate, SessionState } from './session.js';
 export type { FrameAnalysis } from './engine.js';
+export {
+  BundleError, MemoryBundleStateStore, defaultBundleStateStore, GALLERY_BUNDLE_VERSION, BUNDLE_CONTAINER_VERSION,
+  encodeGalleryBundle, parseGalleryBundle, isGalleryBundle, exportGalleryBundle, diffGalleryBundles, applyGalleryBundle, galleryStateKey,
+  generateBundleKeys, importBundlePublicKey, importBundlePrivateKey, bundleKeyId, toPem, describeModel,
+  signBundle, packUnsignedBundle, verifyBundle, inspectBundle, pinsFromBundle, modelsFromBundle, galleryFromBundle, applySignedGalleryBundle,
+} from './bundle.js';
+export type {
+  BundleErrorCode, BundleStateStore, GalleryBundle, GalleryBundleEntry, GalleryBundleInput, GalleryBundleKind, GalleryLike, GalleryApplyResult,
+  BundleKeyPair, BundlePublicKeyInput, BundlePrivateKeyInput, ModelRole, BundleModelInfo, BundleKind, BundleManifest, BundleManifestInput,
+  BundlePayloadInfo, BundlePayloadInput, VerifyBundleOptions, VerifiedBundle, BundleInspection,
+} from './bundle.js';
