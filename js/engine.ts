@@ -57,6 +57,8 @@ export interface FaceEngineOptions {
     maxSide?: number;
     /** When no face is found, retry with the image padded by half its size on every side (tight crops). Default true. */
     padRetry?: boolean;
+    /** Weighted box fusion in NMS: average the box and landmarks of the anchors a face suppresses (default true). */
+    fuse?: boolean;
   };
   embedder?: {
     /** Average the embeddings of the aligned crop and its mirror image. Default true. */
@@ -212,6 +214,7 @@ export class FaceEngine {
       nmsIou: options.detector?.nmsIou ?? 0.3,
       maxSide: Math.min(640, options.detector?.maxSide ?? 640),
       padRetry: options.detector?.padRetry ?? true,
+      fuse: options.detector?.fuse ?? true,
       flip: options.embedder?.flip ?? true,
       livenessThreshold: options.liveness?.threshold ?? FaceEngine.livenessPoint(options.liveness?.operatingPoint ?? 'default'),
     };
@@ -338,7 +341,7 @@ export class FaceEngine {
     new Int32Array(x.memory.buffer, table, 12).set(ptrs);
     const effective = dw / cw; // detector pixels per source pixel
     const n = x.detectDecode(table, inW, inH, o.scoreThreshold, o.nmsIou, 1 / effective, -pad, -pad,
-      this.b('detWork').get(MAX_CANDIDATES * FACE_FLOATS * 4), MAX_CANDIDATES, this.b('faces').get(MAX_FACES * FACE_FLOATS * 4), MAX_FACES);
+      this.b('detWork').get(MAX_CANDIDATES * FACE_FLOATS * 4), MAX_CANDIDATES, this.b('faces').get(MAX_FACES * FACE_FLOATS * 4), MAX_FACES, o.fuse ? 1 : 0);
     if (n < 0) check('detector decoding', n);
     return n;
   }

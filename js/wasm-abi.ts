@@ -47,7 +47,7 @@ export const ABI: Record<string, number> = {
   modelLoad: 2, modelLastError: 0, modelFree: 1, modelArenaBytes: 1, modelInputInfo: 2, modelSetInputSize: 3,
   modelRun: 6, modelOutputCount: 1, modelOutputInfo: 3, modelOutputScale: 2, modelDequantizeOutput: 5,
   sha256Digest: 3, modelHeaderSize: 0,
-  detectDecode: 12, alignEstimate: 4, alignLevels: 2, alignScratchBytes: 3, alignWarp: 11, patchRect: 8,
+  detectDecode: 13, alignEstimate: 4, alignLevels: 2, alignScratchBytes: 3, alignWarp: 11, patchRect: 8,
   cropPatchScratchBytes: 4, cropPatch: 12, softmax: 2, flipHorizontal: 5, vecAdd: 4, matchScores: 5, matchTopK: 4, pasteImage: 10, cropQuality: 4,
   gunzip: 6, gunzipSize: 2, inflateScratchBytes: 0,
 };

@@ -16,7 +16,7 @@ import { cropQuality as qualityRun } from "../image/quality";
  * maxOut faces of 15 f32 at dst. `work` holds maxCandidates faces. Returns the count or a status.
  */
 export function detectDecode(outs: usize, inW: i32, inH: i32, threshold: f32, nmsIou: f32, scale: f32, offX: f32, offY: f32,
-                             work: usize, maxCandidates: i32, dst: usize, maxOut: i32): i32 {
+                             work: usize, maxCandidates: i32, dst: usize, maxOut: i32, fuse: bool): i32 {
   if (!dimOk(inW) || !dimOk(inH) || (inW & 31) != 0 || (inH & 31) != 0) return E_SHAPE;
   if (maxCandidates < 1 || maxCandidates > 100000 || maxOut < 1 || maxOut > 10000) return E_PARAM;
   if (!isFinite(threshold) || !isFinite(nmsIou) || !isFinite(scale) || !isFinite(offX) || !isFinite(offY)) return E_NAN;
@@ -28,7 +28,7 @@ export function detectDecode(outs: usize, inW: i32, inH: i32, threshold: f32, nm
       if (!owned(load<usize>(outs + (<usize>(kind * 3 + level) << 2)), anchors * floats * 4)) return E_BOUNDS;
     }
   }
-  return yunetDecode(outs, inW, inH, threshold, nmsIou, scale, offX, offY, work, maxCandidates, dst, maxOut);
+  return yunetDecode(outs, inW, inH, threshold, nmsIou, scale, offX, offY, work, maxCandidates, dst, maxOut, fuse);
 }
 
 /** Least-squares similarity from n landmark points to n template points (f32 pairs) -> 4 f64 at out. */

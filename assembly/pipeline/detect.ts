@@ -19,7 +19,7 @@ export const FACE_FLOATS: i32 = 15;
  * 16 * (anchors kept, at most maxCandidates) * 4 bytes... see decodeWorkBytes. Returns the count.
  */
 export function yunetDecode(outs: usize, inW: i32, inH: i32, threshold: f32, nmsIou: f32,
-                            scale: f32, offX: f32, offY: f32, work: usize, maxCandidates: i32, dst: usize, maxOut: i32): i32 {
+                            scale: f32, offX: f32, offY: f32, work: usize, maxCandidates: i32, dst: usize, maxOut: i32, fuse: bool): i32 {
   let n = 0;
   for (let level = 0; level < 3; level++) {
     const stride = 8 << level;
@@ -52,7 +52,7 @@ export function yunetDecode(outs: usize, inW: i32, inH: i32, threshold: f32, nms
       }
     }
   }
-  return nms(work, n, nmsIou, dst, maxOut);
+  return nms(work, n, nmsIou, dst, maxOut, fuse);
 }
 
 @inline function iou(a: usize, b: usize): f32 {
@@ -65,8 +65,14 @@ export function yunetDecode(outs: usize, inW: i32, inH: i32, threshold: f32, nms
   return inter / (load<f32>(a, 8) * load<f32>(a, 12) + load<f32>(b, 8) * load<f32>(b, 12) - inter);
 }
 
-/** Greedy NMS: repeatedly takes the best remaining candidate (ties: earlier index), drops overlaps. */
-function nms(cand: usize, n: i32, nmsIou: f32, dst: usize, maxOut: i32): i32 {
+/**
+ * Greedy NMS: repeatedly takes the best remaining candidate (ties: earlier index) and drops the
+ * candidates overlapping it by more than nmsIou. With `fuse`, the kept face's box and landmarks are
+ * the score-weighted mean of it and the candidates it suppressed (weighted box fusion): neighbouring
+ * anchors predict the same face, and averaging them steadies the landmarks the alignment uses, instead
+ * of letting a near-tie between two anchors decide. The score stays the best one.
+ */
+function nms(cand: usize, n: i32, nmsIou: f32, dst: usize, maxOut: i32, fuse: bool): i32 {
   const bytes = <usize>FACE_FLOATS * 4;
   let out = 0;
   while (out < maxOut) {
@@ -78,12 +84,23 @@ function nms(cand: usize, n: i32, nmsIou: f32, dst: usize, maxOut: i32): i32 {
     }
     if (best < 0) break;
     const b = cand + <usize>best * bytes;
-    memory.copy(dst + <usize>out * bytes, b, bytes);
+    const o = dst + <usize>out * bytes;
+    memory.copy(o, b, bytes);
     out++;
+    if (fuse) for (let k = 0; k < FACE_FLOATS; k++) if (k != 4) store<f32>(o + (<usize>k << 2), 0);
+    let weight: f32 = 0;
     for (let i = 0; i < n; i++) {
       const c = cand + <usize>i * bytes;
-      if (load<f32>(c, 16) >= 0 && (i == best || iou(b, c) > nmsIou)) store<f32>(c, -1, 16); // suppressed
+      const s = load<f32>(c, 16);
+      if (s >= 0 && (i == best || iou(b, c) > nmsIou)) {
+        if (fuse) {
+          weight += s;
+          for (let k = 0; k < FACE_FLOATS; k++) if (k != 4) store<f32>(o + (<usize>k << 2), load<f32>(o + (<usize>k << 2)) + s * load<f32>(c + (<usize>k << 2)));
+        }
+        store<f32>(c, -1, 16); // suppressed
+      }
     }
+    if (fuse) for (let k = 0; k < FACE_FLOATS; k++) if (k != 4) store<f32>(o + (<usize>k << 2), load<f32>(o + (<usize>k << 2)) / weight);
   }
   return out;
 }

@@ -63,7 +63,7 @@ test('YuNet decoding and NMS match a JS reference', () => {
   withBufs(k, (put, alloc) => {
     const ptrs = Int32Array.from(outs.map((o) => put(o)));
     const table = put(ptrs), work = alloc(500 * 60), dst = alloc(50 * 60);
-    const n = k.wasm.detectDecode(table, W, H, 0.6, 0.3, 1, 0, 0, work, 500, dst, 50);
+    const n = k.wasm.detectDecode(table, W, H, 0.6, 0.3, 1, 0, 0, work, 500, dst, 50, 0);
     assert.equal(n, Math.min(ref.length, 50));
     const got = new Float32Array(k.wasm.memory.buffer, dst, n * 15);
     ref.slice(0, n).forEach((f, i) => {
@@ -72,11 +72,11 @@ test('YuNet decoding and NMS match a JS reference', () => {
       want.forEach((v, j) => assert.ok(Math.abs(g[j] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `face ${i} value ${j}: ${g[j]} vs ${v}`));
     });
     // a mapping into the caller's frame scales and offsets everything but the score
-    const n2 = k.wasm.detectDecode(table, W, H, 0.6, 0.3, 2, 10, 20, work, 500, dst, 50);
+    const n2 = k.wasm.detectDecode(table, W, H, 0.6, 0.3, 2, 10, 20, work, 500, dst, 50, 0);
     assert.equal(n2, n);
     const g2 = new Float32Array(k.wasm.memory.buffer, dst, 15);
     assert.ok(Math.abs(g2[0] - (ref[0].box[0] * 2 + 10)) < 1e-3 && Math.abs(g2[5] - (ref[0].lm[0] * 2 + 10)) < 1e-3);
-    assert.equal(k.wasm.detectDecode(table, 100, 64, 0.6, 0.3, 1, 0, 0, work, 500, dst, 50), -2, 'input size must be a multiple of 32');
+    assert.equal(k.wasm.detectDecode(table, 100, 64, 0.6, 0.3, 1, 0, 0, work, 500, dst, 50, 0), -2, 'input size must be a multiple of 32');
   });
 });
 

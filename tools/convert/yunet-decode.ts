@@ -41,10 +41,24 @@ export function iou(a: { x: number; y: number; w: number; h: number }, b: { x: n
   return inter > 0 ? inter / (a.w * a.h + b.w * b.h - inter) : 0;
 }
 
-/** Decoded faces after NMS (IoU 0.3), best first. */
-export function decodeYunet(out: Record<string, ArrayLike<number>>, height: number, width: number, threshold = 0.9, nmsIou = 0.3): Detection[] {
+/**
+ * Decoded faces after NMS (IoU 0.3), best first. With `fuse`, each kept face's box and landmarks are
+ * the score-weighted mean of it and the candidates it suppressed, as the engine's decoder does
+ * (assembly/pipeline/detect.ts, weighted box fusion).
+ */
+export function decodeYunet(out: Record<string, ArrayLike<number>>, height: number, width: number, threshold = 0.9, nmsIou = 0.3, fuse = false): Detection[] {
   const cands = yunetCandidates(out, height, width, threshold).sort((a, b) => b.score - a.score || a.stride - b.stride || a.anchor - b.anchor);
+  const alive = cands.map(() => true);
   const kept: Detection[] = [];
-  for (const f of cands) if (kept.every((k) => iou(k, f) <= nmsIou)) kept.push(f);
+  cands.forEach((f, i) => {
+    if (!alive[i]) return;
+    const group = cands.filter((g, j) => alive[j] && (j === i || iou(f, g) > nmsIou));
+    cands.forEach((g, j) => { if (alive[j] && (j === i || iou(f, g) > nmsIou)) alive[j] = false; });
+    if (!fuse) { kept.push(f); return; }
+    const wsum = group.reduce((s, g) => s + g.score, 0);
+    const avg = (get: (g: Detection) => number) => group.reduce((s, g) => s + g.score * get(g), 0) / wsum;
+    kept.push({ ...f, x: avg((g) => g.x), y: avg((g) => g.y), w: avg((g) => g.w), h: avg((g) => g.h),
+      landmarks: f.landmarks.map((_, k) => [avg((g) => g.landmarks[k][0]), avg((g) => g.landmarks[k][1])] as [number, number]) });
+  });
   return kept;
 }

@@ -36,6 +36,8 @@ export const TARGETS = {
 /** The engine's detector score threshold; decoding for the comparison keeps faces down to FLOOR. */
 export const DETECT_THRESHOLD = 0.6;
 const DECODE_FLOOR = 0.5;
+/** Weighted box fusion in NMS, as the engine decodes by default (FaceEngineOptions.detector.fuse); WASMFACE_EVAL_FUSE=0 compares plain NMS. */
+const FUSE = process.env.WASMFACE_EVAL_FUSE !== "0";
 const MATCH_IOU = 0.5;
 
 // ---------------------------------------------------------------------------------------------
@@ -194,11 +196,11 @@ export class Evaluator {
     m.run(c.rgb);
     const out: Record<string, Float32Array> = {};
     for (let i = 0; i < m.outputCount; i++) { const o = m.output(i); out[o.name] = o.data; }
-    return decodeYunet(out, c.inH, c.inW, DECODE_FLOOR);
+    return decodeYunet(out, c.inH, c.inW, DECODE_FLOOR, 0.3, FUSE);
   }
 
   async floatDetections(c: Canvas): Promise<Detection[]> {
-    return decodeYunet(await this.float.yunet.run(c.rgb, c.inW, c.inH), c.inH, c.inW, DECODE_FLOOR);
+    return decodeYunet(await this.float.yunet.run(c.rgb, c.inW, c.inH), c.inH, c.inW, DECODE_FLOOR, 0.3, FUSE);
   }
 
   // ---- anti-spoofing on one face
