@@ -14,6 +14,7 @@ for (const [file, expect] of [
   ['examples/node/quickstart.ts', /same person [0-9.]+\n[\s\S]*template bytes \d+/],
   ['examples/node/identify.ts', /best: alice \([0-9.]+\) accepted/],
   ['examples/node/sealed-template.ts', /verified: 0\.9[0-9]+\ntampered template refused: true E_TEMPLATE_TAMPERED/],
+  ['examples/node/session.ts', /^match 0\.9[0-9]+$/m],
 ] as const) {
   test(`README example ${file} is quoted verbatim and runs`, { skip: haveModels ? undefined : 'models or dist/ missing (npm run build)' }, () => {
     const code = readFileSync(`${root}${file}`, 'utf8');
