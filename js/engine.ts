@@ -16,6 +16,7 @@ import { DEFAULT_OPERATING_POINTS, LIVENESS_OPERATING_POINTS, type OperatingPoin
 import { assessQuality, type FaceQuality } from './quality.js';
 import { FaceSession, type SessionOptions } from './session.js';
 import { isUint8Array, isArrayBuffer } from './bytes.js';
+import { isGzip, gunzipNative } from './gzip.js';
 
 /** No face was found where one was required. */
 export class NoFaceError extends WasmfaceError {
@@ -247,7 +248,8 @@ export class FaceEngine {
     try {
       const pins = options.pinnedModels === false ? null : options.pinnedModels ?? PINNED_MODELS;
       const load = async (src: ModelSource, what: string) => {
-        const bytes = await toBytes(src, what);
+        let bytes = await toBytes(src, what);
+        if (isGzip(bytes)) bytes = (await gunzipNative(bytes)) ?? bytes;
         const m = Model.load(exports, arena, bytes);
         loaded.push(m);
         if (pins) {
@@ -257,8 +259,10 @@ export class FaceEngine {
         }
         return m;
       };
-      const detector = await load(options.models.detector, 'detector');
+      // the largest model first: its file copy, freed after packing, then holds the smaller ones,
+      // which keeps the wasm memory high-water mark near embedder file + packed weights
       const embedder = await load(options.models.embedder, 'embedder');
+      const detector = await load(options.models.detector, 'detector');
       const antispoof = [];
       for (const [i, src] of (options.models.antispoof ?? []).entries()) antispoof.push(await load(src, `anti-spoofing model ${i}`));
       const points = options.operatingPoints?.[embedder.id] ?? DEFAULT_OPERATING_POINTS[embedder.id] ?? {};

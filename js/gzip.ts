@@ -99,3 +99,20 @@ export function gunzipInWasm(wasm: WasmExports, bytes: Uint8Array): Uint8Array {
     wasm.free(ptr);
   }
 }
+
+/**
+ * Decompresses with the platform's DecompressionStream when it has one (browsers, workers, Node 18+),
+ * so only the decompressed model is copied into wasm memory (a lower peak than gunzipToWasm, which
+ * holds both). Returns null where the platform has none (bare JS shells): Model.load then inflates in wasm.
+ */
+export async function gunzipNative(bytes: Uint8Array): Promise<Uint8Array | null> {
+  const DS = (globalThis as { DecompressionStream?: new (format: string) => TransformStream<Uint8Array, Uint8Array> }).DecompressionStream;
+  if (typeof DS !== 'function' || typeof Blob === 'undefined' || typeof Response === 'undefined') return null;
+  try {
+    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DS('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch {
+    // let the wasm inflater report precisely what is wrong with the stream
+    return null;
+  }
+}
