@@ -19,18 +19,23 @@ const firstImage = readImageFile(`${ROOT}examples/images/person-a-2.jpg`);
 const rest = allImages ? availableImages().map((i) => readImageFile(i.path)) : [];
 
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 let createMs = 0, firstMs = 0, afterFirst = { wasmMB: 0, maxRssMB: 0 };
+const cpuAt: number[] = [];
 const snapshot = () => ({ wasmMB: wasmMemoryBytes().total / 2 ** 20, maxRssMB: rssMB() });
 const extra: Record<string, unknown> = {};
 
 if (kind === 'wasmface' || kind === 'wasmface-noflip') {
   const { createNodeEngine } = await import('../js/node.js');
   const template = new Uint8Array(readFileSync(templateFile));
+  cpuAt.push(cpu());
   const t0 = performance.now();
   const engine = await createNodeEngine({ backend: option as 'scalar' | 'simd' | 'relaxed', embedder: { flip: kind === 'wasmface' } });
   const t1 = performance.now();
+  cpuAt.push(cpu());
   const r = engine.verify(firstImage, template);
   const t2 = performance.now();
+  cpuAt.push(cpu());
   createMs = t1 - t0; firstMs = t2 - t1; afterFirst = snapshot();
   extra.engineMemoryMB = engine.wasm.memory.buffer.byteLength / 2 ** 20;
   extra.score = r.score;
@@ -42,22 +47,27 @@ if (kind === 'wasmface' || kind === 'wasmface-noflip') {
   const { verifyFloat } = await import('./lib/float-pipeline.js');
   await loadOrt();
   const template = new Float32Array(128).fill(1 / Math.sqrt(128));
+  cpuAt.push(cpu());
   const t0 = performance.now();
   const models = await ortModels(option === 'int8' ? ORT_INT8_FILES : ORT_FILES);
   const t1 = performance.now();
+  cpuAt.push(cpu());
   await verifyFloat(models, firstImage, template);
   const t2 = performance.now();
+  cpuAt.push(cpu());
   createMs = t1 - t0; firstMs = t2 - t1; afterFirst = snapshot();
   for (const img of rest) { try { await verifyFloat(models, img, template); } catch { /* no face */ } }
 } else if (kind === 'faceapi') {
   const { loadTfjs, FACEAPI_MODEL_DIR, imageTensor } = await import('./lib/peers.js');
   await import('@vladmandic/face-api/dist/face-api.node-wasm.js');
+  cpuAt.push(cpu());
   const t0 = performance.now();
   const p = await loadTfjs(option !== 'nosimd');
   await p.faceapi.nets.ssdMobilenetv1.loadFromDisk(FACEAPI_MODEL_DIR);
   await p.faceapi.nets.faceLandmark68Net.loadFromDisk(FACEAPI_MODEL_DIR);
   await p.faceapi.nets.faceRecognitionNet.loadFromDisk(FACEAPI_MODEL_DIR);
   const t1 = performance.now();
+  cpuAt.push(cpu());
   const run = async (img: typeof firstImage) => {
     const x = imageTensor(p, img);
     await p.faceapi.detectSingleFace(x as never, new p.faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 })).withFaceLandmarks().withFaceDescriptor();
@@ -65,9 +75,11 @@ if (kind === 'wasmface' || kind === 'wasmface-noflip') {
   };
   await run(firstImage);
   const t2 = performance.now();
+  cpuAt.push(cpu());
   createMs = t1 - t0; firstMs = t2 - t1; afterFirst = snapshot();
   for (const img of rest) await run(img);
 } else if (kind !== 'baseline') {
   throw new Error(`unknown kind ${kind}`);
 }
-process.stdout.write(JSON.stringify({ kind, option, createMs, firstMs, totalMs: createMs + firstMs, afterFirst, afterAll: allImages ? snapshot() : null, ...extra }) + '\n');
+const cpuTimes = cpuAt.length === 3 ? { createCpuMs: cpuAt[1] - cpuAt[0], firstCpuMs: cpuAt[2] - cpuAt[1], totalCpuMs: cpuAt[2] - cpuAt[0] } : { createCpuMs: 0, firstCpuMs: 0, totalCpuMs: 0 };
+process.stdout.write(JSON.stringify({ kind, option, createMs, firstMs, totalMs: createMs + firstMs, ...cpuTimes, afterFirst, afterAll: allImages ? snapshot() : null, ...extra }) + '\n');

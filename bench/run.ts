@@ -129,10 +129,11 @@ const samples: Record<string, Record<number, Sample[]>> = {};
 const total = jobs.reduce((s, j) => s + j.images.length * j.rounds, 0);
 const pr = new Progress('bench: measuring', total);
 for (let r = 0; r < ROUNDS; r++) {
-  // rotate the order every round so that no runtime always follows the same neighbour
-  const order = jobs.map((_, k) => jobs[(k + r) % jobs.length]).filter((j) => r < j.rounds);
-  for (const j of order) {
-    for (const i of j.images) {
+  // image by image, every runtime in turn, so that all samples of one image are taken within seconds
+  // of each other; the order rotates so that no runtime always follows the same neighbour
+  for (const i of all) {
+    const order = jobs.map((_, k) => jobs[(k + r + i) % jobs.length]).filter((j) => r < j.rounds && j.images.includes(i));
+    for (const j of order) {
       const got = await workers[j.worker].run(j.task, i, j.reps, j.args);
       ((samples[j.key] ??= {})[i] ??= []).push(...got);
       pr.tick(1, `round ${r + 1}/${ROUNDS} ${j.key}`);
@@ -148,7 +149,8 @@ const wfMemory = Object.fromEntries(await Promise.all(builds.map(async (b) => [b
 
 // ---- 1:N identify ----
 const identify: Record<string, { size: number; search: number; searchP90: number; addMs: number; wasmMB: number }[]> = {};
-const gallerySizes = (b: string) => GALLERY_SIZES.filter((s) => s <= (b === 'relaxed' || (!features.relaxedSimd && b === 'simd') ? (quick ? 10000 : 100000) : 10000));
+// 100k for the best build only: filling a gallery costs O(n^2) in gallery.add (reported)
+const gallerySizes = (b: string) => GALLERY_SIZES.filter((s) => s <= (b === builds[0] ? 100000 : 10000));
 const pi = new Progress('bench: identify', builds.reduce((s, b) => s + gallerySizes(b).length, 0));
 for (const b of builds) {
   identify[b] = [];
@@ -169,7 +171,7 @@ phase('identify');
 // ---- cold start: fresh processes ----
 const templateFile = `${OUT}cold-template.bin`;
 writeFileSync(templateFile, enrolTemplate);
-interface Cold { createMs: number; firstMs: number; totalMs: number; afterFirst: { wasmMB: number; maxRssMB: number }; afterAll: { wasmMB: number; maxRssMB: number } | null; engineMemoryMB?: number; engineMemoryAllMB?: number }
+interface Cold { createMs: number; firstMs: number; totalMs: number; createCpuMs: number; firstCpuMs: number; totalCpuMs: number; afterFirst: { wasmMB: number; maxRssMB: number }; afterAll: { wasmMB: number; maxRssMB: number } | null; engineMemoryMB?: number; engineMemoryAllMB?: number }
 const coldPlan: { key: string; args: string[]; n: number }[] = [
   ...builds.flatMap((b) => [
     { key: `wasmface-${b}`, args: ['wasmface', b, templateFile, ...(b === 'scalar' ? [] : ['--all-images'])], n: b === 'scalar' ? (quick ? 1 : 2) : COLD_SAMPLES },
@@ -245,6 +247,7 @@ for (const [key, byImage] of Object.entries(samples)) {
 }
 const coldSummary = Object.fromEntries(Object.entries(cold).map(([k, list]) => [k, {
   createMs: summarize(list.map((c) => c.createMs)), firstMs: summarize(list.map((c) => c.firstMs)), totalMs: summarize(list.map((c) => c.totalMs)),
+  createCpuMs: summarize(list.map((c) => c.createCpuMs)), firstCpuMs: summarize(list.map((c) => c.firstCpuMs)), totalCpuMs: summarize(list.map((c) => c.totalCpuMs)),
   wasmMBAfterFirst: Math.max(...list.map((c) => c.afterFirst.wasmMB)), maxRssMBAfterFirst: Math.max(...list.map((c) => c.afterFirst.maxRssMB)),
   wasmMBAfterAll: list[0].afterAll ? Math.max(...list.map((c) => c.afterAll!.wasmMB)) : null, maxRssMBAfterAll: list[0].afterAll ? Math.max(...list.map((c) => c.afterAll!.maxRssMB)) : null,
   samples: list.length,
