@@ -70,9 +70,9 @@ export function gemmPack(w: usize, n: i32, k: i32, bias: usize, multPos: usize, 
 export function gemm(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n: i32, out: usize, ldo: i32,
                      shift: i32, zpOut: i32, qmin: i32, qmax: i32, u7: bool): void {
   if (RELAXED) {
-    if (u7) { gemmRelaxed(a, lda, m, kp, packed, n, out, ldo, shift, zpOut, qmin, qmax); return; }
+    if (u7) { gemmTiled<i8>(a, lda, m, kp, packed, n, out, ldo, shift, zpOut, qmin, qmax); return; }
   }
-  if (SIMD) gemmSimd(a, lda, m, kp, packed, n, out, ldo, shift, zpOut, qmin, qmax);
+  if (SIMD) gemmTiled<i16>(a, lda, m, kp, packed, n, out, ldo, shift, zpOut, qmin, qmax);
   else gemmScalar(a, lda, m, kp, packed, n, out, ldo, shift, zpOut, qmin, qmax);
 }
 
@@ -139,72 +139,24 @@ export function gemmScalar(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n
   return mc < 2 ? 2 : mc;
 }
 
-function gemmSimd(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n: i32, out: usize, ldo: i32,
-                  shift: i32, zpOut: i32, qmin: i32, qmax: i32): void {
-  const np = gemmNp(n);
-  const bias = biasOf(packed, np, kp), mpos = bias + <usize>np * 4, mneg = mpos + <usize>np * 4;
-  const rnd = i64x2.splat(<i64>1 << (shift - 1)), sh = shift - 32;
-  const zp16 = i16x8.splat(<i16>zpOut), qmin8 = i8x16.splat(<i8>qmin), qmax8 = i8x16.splat(<i8>qmax);
-  const mc = rowBlock(kp);
-  for (let m0 = 0; m0 < m; m0 += mc) {
-    const m1 = min(m, m0 + mc);
-    for (let j = 0; j < n; j += 4) {
-      const wb = packed + <usize>j * kp;
-      const vb = v128.load(bias + (<usize>j << 2));
-      const mp = v128.load(mpos + (<usize>j << 2)), mn = v128.load(mneg + (<usize>j << 2));
-      const prelu = !i32x4.all_true(i32x4.eq(mp, mn));
-      const nleft = n - j;
-      let r = m0;
-      for (; r + 2 <= m1; r += 2) {
-        const r0 = a + <usize>r * lda, r1 = r0 + lda;
-        let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
-        let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        let w = wb;
-        for (let i = 0; i < kp; i += 16) {
-          let x0 = v128.load8x8_s(r0 + i), x1 = v128.load8x8_s(r1 + i);
-          let w0 = v128.load8x8_s(w), w1 = v128.load8x8_s(w, 16), w2 = v128.load8x8_s(w, 32), w3 = v128.load8x8_s(w, 48);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, w1));
-          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, w2)); c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, w3));
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, w1));
-          c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, w2)); c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, w3));
-          x0 = v128.load8x8_s(r0 + i, 8); x1 = v128.load8x8_s(r1 + i, 8);
-          w0 = v128.load8x8_s(w, 8); w1 = v128.load8x8_s(w, 24); w2 = v128.load8x8_s(w, 40); w3 = v128.load8x8_s(w, 56);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, w1));
-          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, w2)); c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, w3));
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, w1));
-          c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, w2)); c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, w3));
-          w += 64;
-        }
-        const o = out + <usize>r * ldo + j;
-        storeRows2(o, o + ldo, i32x4.add(vb, hsum4(c00, c01, c02, c03)), i32x4.add(vb, hsum4(c10, c11, c12, c13)),
-          mp, mn, prelu, rnd, sh, zp16, qmin8, qmax8, nleft);
-      }
-      if (r < m1) {
-        const r0 = a + <usize>r * lda;
-        let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
-        let w = wb;
-        for (let i = 0; i < kp; i += 8) {
-          const x0 = v128.load8x8_s(r0 + i);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w)));
-          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w, 16)));
-          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w, 32)));
-          c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, v128.load8x8_s(w, 48)));
-          w += (i & 8) ? 56 : 8; // second half of the 16-byte chunk, then the next chunk
-        }
-        storeRow1(out + <usize>r * ldo + j, i32x4.add(vb, hsum4(c00, c01, c02, c03)), mp, mn, prelu, rnd, sh, zp16, qmin8, qmax8, nleft);
-      }
-    }
-  }
-}
-
 // relaxed_dot(weights as the signed operand, 7-bit activations as the [0,127] operand): each i16 lane
 // is w0*x0 + w1*x1 with |.| <= 2*128*127 < 2^15, so no saturation; extadd widens to i32.
 @inline function rdot(acc: v128, w: v128, x: v128): v128 {
   return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, x)));
 }
 
-function gemmRelaxed(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n: i32, out: usize, ldo: i32,
-                     shift: i32, zpOut: i32, qmin: i32, qmax: i32): void {
+@inline function dot16(acc: v128, x: v128, w: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(x, w));
+}
+
+/**
+ * The 2x4 tile, cache-blocked over rows. The type parameter picks the dot product at compile time:
+ * T = i16 sign-extends each 8-byte half to i16 and uses i32x4.dot_i16x8_s (SIMD build); T = i8 uses
+ * the 7-bit relaxed dot on whole 16-byte chunks (relaxed build, u7 inputs only). Blocking, bias,
+ * requantisation and stores are shared.
+ */
+function gemmTiled<T>(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n: i32, out: usize, ldo: i32,
+                      shift: i32, zpOut: i32, qmin: i32, qmax: i32): void {
   const np = gemmNp(n);
   const bias = biasOf(packed, np, kp), mpos = bias + <usize>np * 4, mneg = mpos + <usize>np * 4;
   const rnd = i64x2.splat(<i64>1 << (shift - 1)), sh = shift - 32;
@@ -225,10 +177,22 @@ function gemmRelaxed(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n: i32,
         let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         let w = wb;
         for (let i = 0; i < kp; i += 16) {
-          const x0 = v128.load(r0 + i), x1 = v128.load(r1 + i);
-          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
-          c00 = rdot(c00, w0, x0); c01 = rdot(c01, w1, x0); c02 = rdot(c02, w2, x0); c03 = rdot(c03, w3, x0);
-          c10 = rdot(c10, w0, x1); c11 = rdot(c11, w1, x1); c12 = rdot(c12, w2, x1); c13 = rdot(c13, w3, x1);
+          if (sizeof<T>() == 1) {
+            const x0 = v128.load(r0 + i), x1 = v128.load(r1 + i);
+            const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+            c00 = rdot(c00, w0, x0); c01 = rdot(c01, w1, x0); c02 = rdot(c02, w2, x0); c03 = rdot(c03, w3, x0);
+            c10 = rdot(c10, w0, x1); c11 = rdot(c11, w1, x1); c12 = rdot(c12, w2, x1); c13 = rdot(c13, w3, x1);
+          } else {
+            // two 8-byte halves, written out (a 2-trip loop would stay a loop in V8)
+            let x0 = v128.load8x8_s(r0 + i), x1 = v128.load8x8_s(r1 + i);
+            let w0 = v128.load8x8_s(w), w1 = v128.load8x8_s(w, 16), w2 = v128.load8x8_s(w, 32), w3 = v128.load8x8_s(w, 48);
+            c00 = dot16(c00, x0, w0); c01 = dot16(c01, x0, w1); c02 = dot16(c02, x0, w2); c03 = dot16(c03, x0, w3);
+            c10 = dot16(c10, x1, w0); c11 = dot16(c11, x1, w1); c12 = dot16(c12, x1, w2); c13 = dot16(c13, x1, w3);
+            x0 = v128.load8x8_s(r0 + i, 8); x1 = v128.load8x8_s(r1 + i, 8);
+            w0 = v128.load8x8_s(w, 8); w1 = v128.load8x8_s(w, 24); w2 = v128.load8x8_s(w, 40); w3 = v128.load8x8_s(w, 56);
+            c00 = dot16(c00, x0, w0); c01 = dot16(c01, x0, w1); c02 = dot16(c02, x0, w2); c03 = dot16(c03, x0, w3);
+            c10 = dot16(c10, x1, w0); c11 = dot16(c11, x1, w1); c12 = dot16(c12, x1, w2); c13 = dot16(c13, x1, w3);
+          }
           w += 64;
         }
         const o = out + <usize>r * ldo + j;
@@ -240,9 +204,18 @@ function gemmRelaxed(a: usize, lda: i32, m: i32, kp: i32, packed: usize, n: i32,
         let c00 = i32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
         let w = wb;
         for (let i = 0; i < kp; i += 16) {
-          const x0 = v128.load(r0 + i);
-          c00 = rdot(c00, v128.load(w), x0); c01 = rdot(c01, v128.load(w, 16), x0);
-          c02 = rdot(c02, v128.load(w, 32), x0); c03 = rdot(c03, v128.load(w, 48), x0);
+          if (sizeof<T>() == 1) {
+            const x0 = v128.load(r0 + i);
+            c00 = rdot(c00, v128.load(w), x0); c01 = rdot(c01, v128.load(w, 16), x0);
+            c02 = rdot(c02, v128.load(w, 32), x0); c03 = rdot(c03, v128.load(w, 48), x0);
+          } else {
+            let x0 = v128.load8x8_s(r0 + i);
+            c00 = dot16(c00, x0, v128.load8x8_s(w)); c01 = dot16(c01, x0, v128.load8x8_s(w, 16));
+            c02 = dot16(c02, x0, v128.load8x8_s(w, 32)); c03 = dot16(c03, x0, v128.load8x8_s(w, 48));
+            x0 = v128.load8x8_s(r0 + i, 8);
+            c00 = dot16(c00, x0, v128.load8x8_s(w, 8)); c01 = dot16(c01, x0, v128.load8x8_s(w, 24));
+            c02 = dot16(c02, x0, v128.load8x8_s(w, 40)); c03 = dot16(c03, x0, v128.load8x8_s(w, 56));
+          }
           w += 64;
         }
         storeRow1(out + <usize>r * ldo + j, i32x4.add(vb, hsum4(c00, c01, c02, c03)), mp, mn, prelu, rnd, sh, zp16, qmin8, qmax8, nleft);
