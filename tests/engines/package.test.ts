@@ -18,7 +18,8 @@ const run = (cmd: string, args: string[], cwd: string) => {
 
 test('npm pack -> install in a scratch project -> use the public entry points', { skip, timeout: 300000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'wasmface-pack-'));
-  run('npm', ['pack', '--pack-destination', dir, '--silent'], root);
+  // --ignore-scripts: `prepare` would rebuild build/*.wasm under the feet of suites running in parallel
+  run('npm', ['pack', '--ignore-scripts', '--pack-destination', dir, '--silent'], root);
   const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
   const app = join(dir, 'app');
   run('mkdir', ['-p', app], dir);

@@ -35,9 +35,14 @@ export const TARGETS = {
 
 /** The engine's detector score threshold; decoding for the comparison keeps faces down to FLOOR. */
 export const DETECT_THRESHOLD = 0.6;
-const DECODE_FLOOR = 0.5;
 /** Weighted box fusion in NMS, as the engine decodes by default (FaceEngineOptions.detector.fuse); WASMFACE_EVAL_FUSE=0 compares plain NMS. */
-const FUSE = process.env.WASMFACE_EVAL_FUSE !== "0";
+const FUSE = process.env.WASMFACE_EVAL_FUSE !== '0';
+/**
+ * Decoding floor. With fusion the candidates a face averages over must be the engine's (score >= its
+ * threshold), so the floor is the threshold; with plain NMS a lower floor also catches faces that
+ * land on opposite sides of the threshold in float and int8.
+ */
+const DECODE_FLOOR = FUSE ? DETECT_THRESHOLD : 0.5;
 const MATCH_IOU = 0.5;
 
 // ---------------------------------------------------------------------------------------------
