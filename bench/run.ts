@@ -46,6 +46,7 @@ if (need.some((f) => !existsSync(ROOT + f))) {
   log('building (node scripts/build.mjs)');
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
+phase('build');
 const git = (() => {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
@@ -68,21 +69,31 @@ const censusPromise = Promise.all(Object.entries(wasmToCensus).map(async ([k, f]
 
 // ---- warm workers ----
 log(`starting workers: wasmface ${builds.join(', ')}; onnxruntime-web float, int8; tfjs-backend-wasm SIMD, no SIMD`);
-const workers: Record<string, Worker> = {};
-for (const b of builds) workers[`wasmface-${b}`] = new Worker(`wasmface-${b}`, ['wasmface', b]);
-workers['ort-float'] = new Worker('ort-float', ['ort', 'float']);
-workers['ort-int8'] = new Worker('ort-int8', ['ort', 'int8']);
-workers['tfjs-simd'] = new Worker('tfjs-simd', ['tfjs', 'simd']);
-workers['tfjs-nosimd'] = new Worker('tfjs-nosimd', ['tfjs', 'nosimd']);
-workers.baseline = new Worker('baseline', ['baseline']);
-const cleanup = () => Object.values(workers).forEach((w) => w.kill());
+// Every runtime runs in PROCS separate processes, used in turn round by round: one process was seen
+// to run one stage ~1.5x slower than its twins for its whole life (with or without --no-liftoff;
+// memory placement or the vCPU it sits on, most likely), so a stage's median is the median of the
+// per-process medians, and their spread is reported. --quick keeps one process per runtime.
+const PROCS = quick ? 1 : 3;
+const replicas: Record<string, Worker[]> = {};
+const workers: Record<string, Worker> = {}; // process #0 of each runtime: setup, footprint, identify
+const spawnRuntime = (name: string, args: string[], n = PROCS) => {
+  replicas[name] = Array.from({ length: n }, (_, p) => new Worker(`${name}#${p}`, args));
+  workers[name] = replicas[name][0];
+};
+for (const b of builds) spawnRuntime(`wasmface-${b}`, ['wasmface', b]);
+spawnRuntime('ort-float', ['ort', 'float']);
+spawnRuntime('ort-int8', ['ort', 'int8']);
+spawnRuntime('tfjs-simd', ['tfjs', 'simd']);
+spawnRuntime('tfjs-nosimd', ['tfjs', 'nosimd']);
+spawnRuntime('baseline', ['baseline'], 1);
+const everyWorker = () => Object.values(replicas).flat();
+const cleanup = () => everyWorker().forEach((w) => w.kill());
 process.on('exit', cleanup);
-await Promise.all(Object.values(workers).map((w) => w.ready));
+await Promise.all(everyWorker().map((w) => w.ready));
 const info: Record<string, Record<string, unknown>> = {};
 for (const [k, w] of Object.entries(workers)) info[k] = await w.init();
 const crops = info['ort-float'].crops as (number[] | null)[];
-await workers['tfjs-simd'].run('setCrops', 0, 1, { crops });
-await workers['tfjs-nosimd'].run('setCrops', 0, 1, { crops });
+for (const w of [...replicas['tfjs-simd'], ...replicas['tfjs-nosimd']]) await w.run('setCrops', 0, 1, { crops });
 // the exported float embedder against tfjs (same weights; @vladmandic divides by 255, the pinned face-api.js by 256)
 const tfDesc = await Promise.all(images.map((_, i) => workers['tfjs-simd'].run('descriptor', i, 1)));
 const ortDesc = info['ort-float'].descriptors as (number[] | null)[];
@@ -122,7 +133,10 @@ for (const v of ['simd', 'nosimd']) {
 // warm-up: every job once on every image (JIT tiers, lazily grown buffers, tfjs kernels)
 const warmTotal = jobs.reduce((s, j) => s + (j.warm ?? j.images).length, 0);
 const pw = new Progress('bench: warm-up', warmTotal);
-for (const j of jobs) for (const i of j.warm ?? j.images) { await workers[j.worker].run(j.task, i, 1, j.args); pw.tick(1, j.key); }
+for (const j of jobs) for (const i of j.warm ?? j.images) {
+  for (const w of replicas[j.worker]) await w.run(j.task, i, 1, j.args);
+  pw.tick(1, j.key);
+}
 
 phase('warm-up');
 const samples: Record<string, Record<number, Sample[]>> = {};
@@ -134,8 +148,9 @@ for (let r = 0; r < ROUNDS; r++) {
   for (const i of all) {
     const order = jobs.map((_, k) => jobs[(k + r + i) % jobs.length]).filter((j) => r < j.rounds && j.images.includes(i));
     for (const j of order) {
-      const got = await workers[j.worker].run(j.task, i, j.reps, j.args);
-      ((samples[j.key] ??= {})[i] ??= []).push(...got);
+      const proc = r % replicas[j.worker].length;
+      const got = await replicas[j.worker][proc].run(j.task, i, j.reps, j.args);
+      ((samples[j.key] ??= {})[i] ??= []).push(...got.map((g) => ({ ...g, proc })));
       pr.tick(1, `round ${r + 1}/${ROUNDS} ${j.key}`);
     }
   }
@@ -165,7 +180,7 @@ const enrolTemplate = await (async () => {
   const emb = new Float32Array(128).fill(1 / Math.sqrt(128));
   return new Template(String((info[`wasmface-${builds[0]}`].models as { embedder: string }).embedder), emb).toBytes();
 })();
-await Promise.all(Object.values(workers).map((w) => w.exit()));
+await Promise.all(everyWorker().map((w) => w.exit()));
 phase('identify');
 
 // ---- cold start: fresh processes ----
@@ -234,16 +249,26 @@ phase('footprint');
 const summaries: Record<string, Record<string, Summary>> = {};
 const perImage: Record<string, Record<string, number>> = {};
 const perImageScore: Record<string, Record<string, { score: number; live: number | null; faces: number }>> = {};
+const perImageStages: Record<string, Record<string, Record<string, number>>> = {};
 for (const [key, byImage] of Object.entries(samples)) {
   const pooled: Record<string, number[]> = {};
   for (const [i, list] of Object.entries(byImage)) {
     for (const s of list) for (const [stage, v] of Object.entries(s)) (pooled[stage] ??= []).push(v);
     const tot = list.map((s) => s.total ?? s.embed ?? s.detect).filter((v) => v !== undefined);
     (perImage[key] ??= {})[images[Number(i)].id] = summarize(tot).median;
+    const st: Record<string, number[]> = {};
+    for (const smp of list) for (const [k, v] of Object.entries(smp)) (st[k] ??= []).push(v);
+    (perImageStages[key] ??= {})[images[Number(i)].id] = Object.fromEntries(Object.entries(st).map(([k, v]) => [k, summarize(v).median]));
     const sc = list.map((s) => s.score ?? s.distance).filter((v) => v !== undefined), lv = list.map((s) => s.live).filter((v) => v !== undefined && v >= 0);
     if (sc.length) (perImageScore[key] ??= {})[images[Number(i)].id] = { score: summarize(sc).median, live: lv.length ? summarize(lv).median : null, faces: summarize(list.map((s) => s.faces ?? 0)).median };
   }
-  summaries[key] = Object.fromEntries(Object.entries(pooled).map(([stage, v]) => [stage, summarize(v)]));
+  // median of the per-process medians (robust to one slow process); p90 over all samples
+  const byProc: Record<number, Record<string, number[]>> = {};
+  for (const list of Object.values(byImage)) for (const smp of list) for (const [stage, v] of Object.entries(smp)) ((byProc[smp.proc] ??= {})[stage] ??= []).push(v);
+  summaries[key] = Object.fromEntries(Object.entries(pooled).filter(([stage]) => stage !== 'proc').map(([stage, v]) => {
+    const meds = Object.values(byProc).map((p) => p[stage]).filter((x) => x?.length).map((x) => summarize(x).median);
+    return [stage, { ...summarize(v), median: summarize(meds).median, procMedians: meds }];
+  }));
 }
 const coldSummary = Object.fromEntries(Object.entries(cold).map(([k, list]) => [k, {
   createMs: summarize(list.map((c) => c.createMs)), firstMs: summarize(list.map((c) => c.firstMs)), totalMs: summarize(list.map((c) => c.totalMs)),
@@ -257,9 +282,9 @@ const results: Results = {
   date: new Date().toISOString(), quick, node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length,
   loadavg: { start: load0, end: loadavg() }, seconds: 0, git, skipped,
   images: images.map((i) => ({ id: i.id, path: i.path.replace(ROOT, '').replace(/^.*\/shared\//, '../shared/'), kind: i.kind })),
-  plan: { rounds: ROUNDS, reps: REPS, scalarImages: scalarImages.map((i) => images[i].id), coldSamples: COLD_SAMPLES, peerColdSamples: PEER_COLD_SAMPLES, gallerySizes: Object.fromEntries(builds.map((b) => [b, gallerySizes(b)])) },
+  plan: { rounds: ROUNDS, reps: REPS, processesPerRuntime: PROCS, scalarImages: scalarImages.map((i) => images[i].id), coldSamples: COLD_SAMPLES, peerColdSamples: PEER_COLD_SAMPLES, gallerySizes: Object.fromEntries(builds.map((b) => [b, gallerySizes(b)])) },
   runtimes: info, census, samplesPerKey: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Object.values(v).reduce((s, l) => s + l.length, 0)])),
-  warm: summaries, perImage, perImageScore, cold: coldSummary, profiles, phases, stats, wfMemory, identify, footprint, kernels, kernelsNote,
+  warm: summaries, perImage, perImageScore, perImageStages, cold: coldSummary, profiles, phases, stats, wfMemory, identify, footprint, kernels, kernelsNote,
   agreement: {
     exportedEmbedderVsTfjsCosine: exportCos.length ? { min: Math.min(...exportCos), mean: exportCos.reduce((a, b) => a + b, 0) / exportCos.length, n: exportCos.length } : null,
     onnxInt8VsFloat: onnxPrep,

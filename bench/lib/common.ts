@@ -38,7 +38,7 @@ export function quantile(xs: number[], q: number): number {
 export const median = (xs: number[]) => quantile(xs, 0.5);
 export const p90 = (xs: number[]) => quantile(xs, 0.9);
 
-export interface Summary { median: number; p90: number; n: number }
+export interface Summary { median: number; p90: number; n: number; procMedians?: number[] }
 export function summarize(xs: number[]): Summary {
   return { median: median(xs), p90: p90(xs), n: xs.length };
 }

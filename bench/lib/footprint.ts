@@ -65,7 +65,7 @@ export function tracedSet(files: string[]) {
 export async function simdCensus(file: string): Promise<{ simd: number; relaxed: number; instructions: number } | null> {
   const cacheFile = `${OUT}simd-census.json`;
   const cache = existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) : {};
-  const st = statSync(file), key = `${file}:${st.size}:${st.mtimeMs}`;
+  const st = statSync(file), key = `v2:${file}:${st.size}:${st.mtimeMs}`;
   if (cache[key]) return cache[key];
   const result = await new Promise<{ simd: number; relaxed: number; instructions: number } | null>((resolve) => {
     const child = spawn('wasm-objdump', ['-d', file], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -80,7 +80,13 @@ export async function simdCensus(file: string): Promise<{ simd: number; relaxed:
         const ins = l.slice(l.indexOf(' | ') + 3);
         if (!ins.trim()) continue;
         instructions++;
-        if (re.test(ins)) { simd++; if (ins.includes('relaxed')) relaxed++; }
+        if (re.test(ins)) {
+          simd++;
+          // relaxed SIMD opcodes are 0xfd 0x100..0x113 (LEB128: fd 80 02 .. fd 93 02); wabt 1.0.32 prints
+          // some without the "relaxed" prefix, so they are told by their bytes
+          const m = /:\s*fd ([0-9a-f]{2}) 02\b/.exec(l);
+          if (m && parseInt(m[1], 16) >= 0x80 && parseInt(m[1], 16) <= 0x93) relaxed++;
+        }
       }
     });
     child.on('error', () => resolve(null));
