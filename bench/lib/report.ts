@@ -239,7 +239,7 @@ export function writeReport(r: Results): void {
   for (const [k, v] of Object.entries(r.census)) md.push(`| ${k} | ${v ? v.instructions.toLocaleString('en') : '–'} | ${v ? v.simd.toLocaleString('en') : 'wasm-objdump not installed'} | ${v ? v.relaxed : '–'} |`);
   md.push('', '### Memory of the warm workers (one runtime per process)', '', '| process | max RSS MiB | wasm memories MiB (count) |', '|---|---:|---:|');
   for (const [k, s] of Object.entries(r.stats)) md.push(`| ${k} | ${f1(s.maxRssKB / 1024)} | ${f1(s.wasm.total / 2 ** 20, 2)} (${s.wasm.count}) |`);
-  md.push('', 'wasmface workers hold two engines (flip on and off) and, after the identify runs, a gallery of up to 100k templates; the per-engine peak is in the cold-start table.', '');
+  md.push('', 'Read after the timed rounds, before the identify runs. wasmface workers hold two engines (flip on and off), each grown by the 2048x1365 photo; the per-engine figures are in the cold-start table.', '');
 
   md.push('## 1:N identify (`gallery.search`, top 5, random unit templates of 128 floats)', '', `| gallery size | ${r.builds.map((b) => `${b} median / p90 ms`).join(' | ')} | gallery.add, all templates (relaxed), ms |`, `|---:|${r.builds.map(() => '---:').join('|')}|---:|`);
   const sizes = [...new Set(Object.values(r.identify).flat().map((x) => x.size))].sort((a, b) => a - b);
