@@ -65,6 +65,13 @@ export interface FaceEngineOptions {
     /** Average the embeddings of the aligned crop and its mirror image. Default true. */
     flip?: boolean;
   };
+  /**
+   * Frames larger than this on their longer side (RGB-family and grey formats) are halved with a
+   * 2x2 box filter while they are copied in, until they fit: it bounds wasm memory for big photos
+   * (a 12 MP frame would otherwise need ~80 MB) and costs nothing in accuracy, since faces are
+   * aligned to 150 px and the alignment halves large faces the same way anyway. Default 1280; 0 disables.
+   */
+  maxFrameSide?: number;
   liveness?: {
     /** Named liveness threshold: 'default' (0.5, upstream's rule), 'bpcer5e-2', 'bpcer1e-2' (see LIVENESS_OPERATING_POINTS). */
     operatingPoint?: string;
@@ -159,6 +166,36 @@ const MAX_FACES = 64, MAX_CANDIDATES = 4096, FACE_FLOATS = 15;
  */
 const MIN_LIVENESS_CONTEXT = 0.4;
 
+/** A face found in a frame halved `scale` times smaller, in the caller's image coordinates. */
+function toImage(f: DetectedFace, scale: number): DetectedFace {
+  if (scale === 1) return f;
+  return {
+    box: { x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale },
+    score: f.score, landmarks: f.landmarks.map(([x, y]) => [x * scale, y * scale] as [number, number]),
+  };
+}
+
+/** Bytes per pixel of the interleaved formats that can be halved before conversion (not YUV). */
+const CHANNELS: Record<string, number> = { rgba: 4, bgra: 4, rgb: 3, bgr: 3, gray: 1 };
+
+/**
+ * 2x2 box average of an interleaved image, the same integer rounding as the wasm `halve` kernel
+ * ((sum + 2) >> 2): exact in every engine. An odd last row/column is dropped.
+ */
+function halveInterleaved(src: Uint8Array | Uint8ClampedArray, w: number, h: number, c: number): Uint8Array {
+  const dw = w >> 1, dh = h >> 1, out = new Uint8Array(dw * dh * c), stride = w * c;
+  for (let y = 0; y < dh; y++) {
+    const r0 = 2 * y * stride, r1 = r0 + stride, o = y * dw * c;
+    for (let x = 0; x < dw; x++) {
+      for (let k = 0; k < c; k++) {
+        const i = 2 * x * c + k;
+        out[o + x * c + k] = (src[r0 + i] + src[r0 + i + c] + src[r1 + i] + src[r1 + i + c] + 2) >> 2;
+      }
+    }
+  }
+  return out;
+}
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** A wasm buffer that grows to the largest size asked of it. */
@@ -198,7 +235,7 @@ export class FaceEngine {
   private readonly buf: Record<string, Buffer> = {};
   private readonly detOutputIndex: number[];
   private readonly antispoofScales: number[];
-  private readonly opts: Required<NonNullable<FaceEngineOptions['detector']>> & { flip: boolean; livenessThreshold: number };
+  private readonly opts: Required<NonNullable<FaceEngineOptions['detector']>> & { flip: boolean; livenessThreshold: number; maxFrameSide: number };
 
   private constructor(readonly wasm: WasmExports, readonly backend: Backend, private readonly detector: Model, private readonly embedder: Model,
                       private readonly antispoof: Model[], private readonly operatingPoints: OperatingPoints, options: FaceEngineOptions, arena: Arena) {
@@ -210,12 +247,14 @@ export class FaceEngine {
     num(options.detector?.nmsIou, 'detector.nmsIou', 0, 1);
     num(options.detector?.maxSide, 'detector.maxSide', 32, 640);
     num(options.liveness?.threshold, 'liveness.threshold', 0, 1);
+    num(options.maxFrameSide, 'maxFrameSide', 0, 16384);
     this.opts = {
       scoreThreshold: options.detector?.scoreThreshold ?? 0.6,
       nmsIou: options.detector?.nmsIou ?? 0.3,
       maxSide: Math.min(640, options.detector?.maxSide ?? 640),
       padRetry: options.detector?.padRetry ?? true,
       fuse: options.detector?.fuse ?? true,
+      maxFrameSide: options.maxFrameSide ?? 1280,
       flip: options.embedder?.flip ?? true,
       livenessThreshold: options.liveness?.threshold ?? FaceEngine.livenessPoint(options.liveness?.operatingPoint ?? 'default'),
     };
@@ -279,6 +318,12 @@ export class FaceEngine {
     return { detector: this.detector.id, embedder: this.embedder.id, antispoof: this.antispoof.map((m) => m.id) };
   }
 
+  /**
+   * Named buffers, grown to the largest size asked and reused for every frame (no allocation per
+   * inference). 'frameScratch' is shared by stages that never overlap — the copy of the caller's
+   * pixels (dead once converted to RGB), the padded frame of the detector's retry, the alignment
+   * pyramid and the anti-spoofing crop — so a large frame costs its scratch once, not four times.
+   */
   private b(name: string): Buffer {
     return (this.buf[name] ??= new Buffer(this.wasm));
   }
@@ -287,15 +332,21 @@ export class FaceEngine {
 
   // ---- stages ----
 
-  /** Image -> packed RGB in wasm; returns its pointer. */
-  private toRgb(image: ImageInput): { rgb: number; w: number; h: number } {
+  /** Image -> packed RGB in wasm (halved on the way in while larger than maxFrameSide); returns its pointer. */
+  private toRgb(image: ImageInput): { rgb: number; w: number; h: number; scale: number } {
     const format = checkImage(image);
-    const x = this.wasm, w = image.width, h = image.height;
-    const src = this.b('src').get(image.data.length);
-    new Uint8Array(x.memory.buffer, src, image.data.length).set(image.data);
+    const x = this.wasm;
+    let { data, width: w, height: h } = image;
+    const channels = CHANNELS[format];
+    while (channels && this.opts.maxFrameSide > 0 && Math.max(w, h) > this.opts.maxFrameSide && w >= 2 && h >= 2) {
+      data = halveInterleaved(data, w, h, channels);
+      w >>= 1; h >>= 1;
+    }
+    const src = this.b('frameScratch').get(data.length);
+    new Uint8Array(x.memory.buffer, src, data.length).set(data);
     const rgb = this.b('rgb').get(w * h * 3);
-    check('image conversion', x.toRgb(src, image.data.length, PixelFormat[format], w, h, rgb));
-    return { rgb, w, h };
+    check('image conversion', x.toRgb(src, data.length, PixelFormat[format], w, h, rgb));
+    return { rgb, w, h, scale: image.width / w };
   }
 
   /** Resizes an RGB image in wasm to dw x dh, halving first while the shrink exceeds 2x. */
@@ -317,7 +368,7 @@ export class FaceEngine {
     const cw = w + 2 * pad, ch = h + 2 * pad;
     let src = rgb;
     if (pad > 0) {
-      src = this.b('padded').get(cw * ch * 3);
+      src = this.b('frameScratch').get(cw * ch * 3);
       check('pad', x.pasteImage(rgb, w, h, 3, src, cw, ch, pad, pad, 0));
     }
     const scale = Math.min(1, o.maxSide / Math.max(cw, ch));
@@ -383,16 +434,16 @@ export class FaceEngine {
     const levels = x.alignLevels(a, b);
     const sb = x.alignScratchBytes(w, h, Math.max(0, levels));
     const crop = this.b('crop').get(EMBED_SIZE * EMBED_SIZE * 3);
-    check('alignment', x.alignWarp(rgb, w, h, m, Math.max(0, levels), this.b('alignScratch').get(Math.max(16, sb)), sb, crop, EMBED_SIZE, EMBED_SIZE, 0));
+    check('alignment', x.alignWarp(rgb, w, h, m, Math.max(0, levels), this.b('frameScratch').get(Math.max(16, sb)), sb, crop, EMBED_SIZE, EMBED_SIZE, 0));
     return crop;
   }
 
   /** Quality of a face from its geometry and the photometry of its aligned crop (computed in wasm). */
-  private qualityOf(face: DetectedFace, w: number, h: number, crop: number): FaceQuality {
+  private qualityOf(face: DetectedFace, w: number, h: number, scale: number, crop: number): FaceQuality {
     const out = this.b('quality').get(32);
     check('quality', this.wasm.cropQuality(crop, EMBED_SIZE, EMBED_SIZE, out));
     const [sharpness, brightness, , bright] = new Float64Array(this.wasm.memory.buffer, out, 4);
-    return assessQuality(face, w, h, [sharpness, brightness, bright]);
+    return assessQuality(toImage(face, scale), w * scale, h * scale, [sharpness, brightness, bright]);
   }
 
   /** Embedding of an aligned crop (flip-fused when enabled), unit length, left in wasm at 'embedding'. */
@@ -427,7 +478,7 @@ export class FaceEngine {
       contexts.push(Math.min(1, Math.min((x1 - x0 + 1) / face.box.width, (y1 - y0 + 1) / face.box.height) / this.antispoofScales[i]));
       const sb = x.cropPatchScratchBytes(x1 - x0 + 1, y1 - y0 + 1, pw, ph);
       const patch = this.b('patch').get(pw * ph * 3);
-      check('anti-spoof crop', x.cropPatch(rgb, w, h, x0, y0, x1, y1, patch, pw, ph, this.b('patchScratch').get(sb), sb));
+      check('anti-spoof crop', x.cropPatch(rgb, w, h, x0, y0, x1, y1, patch, pw, ph, this.b('frameScratch').get(sb), sb));
       m.runResident(patch, pw, ph);
       check('anti-spoof output', x.modelDequantizeOutput(m.handleForEngine, 0, this.arena.ptr, this.arena.bytes, probs));
       check('softmax', x.softmax(probs, 3));
@@ -447,22 +498,22 @@ export class FaceEngine {
   /** Faces in the image, best score first. */
   detect(image: ImageInput): DetectedFace[] {
     this.live();
-    const { rgb, w, h } = this.toRgb(image);
-    return this.findFaces(rgb, w, h);
+    const { rgb, w, h, scale } = this.toRgb(image);
+    return this.findFaces(rgb, w, h).map((f) => toImage(f, scale));
   }
 
   /** Embedding of the largest face. Throws NoFaceError when there is none. */
   embed(image: ImageInput): EmbedResult {
     this.live();
-    const { rgb, w, h } = this.toRgb(image);
+    const { rgb, w, h, scale } = this.toRgb(image);
     const faces = this.findFaces(rgb, w, h);
     if (!faces.length) throw new NoFaceError();
     const face = FaceEngine.pick(faces);
     const crop = this.align(rgb, w, h, face);
-    const quality = this.qualityOf(face, w, h, crop);
+    const quality = this.qualityOf(face, w, h, scale, crop);
     const e = this.embedCrop(crop);
     const dim = this.wasm.modelOutputInfo(this.embedder.handleForEngine, 0, 3);
-    return { embedding: new Float32Array(this.wasm.memory.buffer, e, dim).slice(), face, faces: faces.length, quality };
+    return { embedding: new Float32Array(this.wasm.memory.buffer, e, dim).slice(), face: toImage(face, scale), faces: faces.length, quality };
   }
 
   /**
@@ -471,19 +522,19 @@ export class FaceEngine {
    */
   analyze(image: ImageInput, want: { embed?: boolean; liveness?: boolean } = {}): FrameAnalysis {
     this.live();
-    const { rgb, w, h } = this.toRgb(image);
+    const { rgb, w, h, scale } = this.toRgb(image);
     const faces = this.findFaces(rgb, w, h);
     if (!faces.length) return { faces: 0, face: null, quality: FaceEngine.noFaceQuality(), embedding: null, liveness: null };
     const face = FaceEngine.pick(faces);
     const crop = this.align(rgb, w, h, face);
-    const quality = this.qualityOf(face, w, h, crop);
+    const quality = this.qualityOf(face, w, h, scale, crop);
     let embedding: Float32Array | null = null;
     if (want.embed) {
       const e = this.embedCrop(crop);
       embedding = new Float32Array(this.wasm.memory.buffer, e, this.wasm.modelOutputInfo(this.embedder.handleForEngine, 0, 3)).slice();
     }
     const liveness = want.liveness ? this.livenessOf(rgb, w, h, face) : null;
-    return { faces: faces.length, face, quality, embedding, liveness };
+    return { faces: faces.length, face: toImage(face, scale), quality, embedding, liveness };
   }
 
   private static noFaceQuality(): FaceQuality {
@@ -543,14 +594,14 @@ export class FaceEngine {
     const operatingPoint = options.threshold === undefined ? options.operatingPoint ?? 'far1e-3' : null;
     const threshold = options.threshold ?? this.threshold(operatingPoint!);
     if (!(threshold >= -1 && threshold <= 1)) throw new WasmfaceError('E_THRESHOLD', `threshold must be a cosine similarity in [-1, 1], got ${threshold}`);
-    const { rgb, w, h } = this.toRgb(image);
+    const { rgb, w, h, scale } = this.toRgb(image);
     const t1 = now();
     const faces = this.findFaces(rgb, w, h);
     const t2 = now();
     if (!faces.length) throw new NoFaceError();
     const face = FaceEngine.pick(faces);
     const crop = this.align(rgb, w, h, face);
-    const quality = this.qualityOf(face, w, h, crop);
+    const quality = this.qualityOf(face, w, h, scale, crop);
     const t3 = now();
     const e = this.embedCrop(crop);
     const t4 = now();
@@ -559,7 +610,7 @@ export class FaceEngine {
     const score = this.score(e, tpl.embedding);
     const t6 = now();
     return {
-      match: score >= threshold && (liveness?.live ?? true), score, threshold, operatingPoint, liveness, faces: faces.length, face, quality,
+      match: score >= threshold && (liveness?.live ?? true), score, threshold, operatingPoint, liveness, faces: faces.length, face: toImage(face, scale), quality,
       timingsMs: { convert: t1 - t0, detect: t2 - t1, align: t3 - t2, embed: t4 - t3, liveness: t5 - t4, match: t6 - t5, total: t6 - t0 },
     };
   }

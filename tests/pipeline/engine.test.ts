@@ -93,3 +93,20 @@ test('galleries identify enrolled people and forget removed ones', { skip: skipA
 });
 
 test('dispose', { skip: skipModels }, () => { engine.dispose(); });
+
+test('large frames are halved on the way in, faces come back in the caller\'s coordinates, memory stays bounded', { skip: skipModels }, async () => {
+  const e = await createNodeEngine();
+  const small = readImageFile(new URL('../../examples/images/person-a-1.jpg', import.meta.url).pathname);
+  const k = 4, W = small.width * k, H = small.height * k, big = new Uint8Array(W * H * 4);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) big.set(small.data.subarray(((y >> 2) * small.width + (x >> 2)) * 4, ((y >> 2) * small.width + (x >> 2)) * 4 + 4), (y * W + x) * 4);
+  const a = e.detect(small)[0], b = e.detect({ data: big, width: W, height: H })[0];
+  for (const key of ['x', 'y', 'width', 'height'] as const) {
+    // a mapping bug would be off by a factor of 2; detector scale changes move boxes by a few per cent
+    assert.ok(Math.abs(b.box[key] - k * a.box[key]) < 0.12 * k * a.box.width, `${key}: ${b.box[key]} vs ${k * a.box[key]}`);
+  }
+  assert.ok(b.landmarks.every(([x, y]) => x > 0 && x < W && y > 0 && y < H));
+  e.embed({ data: big, width: W, height: H });
+  const mb = e.wasm.memory.buffer.byteLength / 1048576;
+  assert.ok(mb < 24, `wasm memory after a ${W}x${H} frame: ${mb.toFixed(1)} MB`);
+  e.dispose();
+});
