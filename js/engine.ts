@@ -671,6 +671,7 @@ if (disposeSymbol) Object.defineProperty(FaceEngine.prototype, disposeSymbol, { 
 /** Templates of enrolled people in wasm memory; removal zeroes what the template held. */
 export class Gallery {
   private ids: string[] = [];
+  private index = new Map<string, number>();
   private ptr = 0;
   private capacity = 0;
   private dim = 0;
@@ -683,23 +684,27 @@ export class Gallery {
   add(id: string, template: Template | Uint8Array): void {
     const t = template instanceof Template ? template : Template.fromBytes(template, this.modelId);
     if (t.modelId !== this.modelId) throw new TemplateError('E_TEMPLATE_MODEL', `template for '${id}' was made by model '${t.modelId}', the gallery holds '${this.modelId}' templates: re-enrol`);
-    if (this.ids.includes(id)) this.remove(id);
+    if (this.index.has(id)) this.remove(id);
     if (!this.dim) this.dim = t.embedding.length;
     if (t.embedding.length !== this.dim) throw new TemplateError('E_TEMPLATE', `template length ${t.embedding.length} does not match the gallery's ${this.dim}`);
     if (this.ids.length === this.capacity) this.grow(Math.max(16, this.capacity * 2));
     new Float32Array(this.wasm.memory.buffer, this.ptr + this.ids.length * this.dim * 4, this.dim).set(t.embedding);
+    this.index.set(id, this.ids.length);
     this.ids.push(id);
   }
 
+  /** Removes a member; the memory its template held is zeroed (the last row moves into its slot). */
   remove(id: string): boolean {
-    const i = this.ids.indexOf(id);
-    if (i < 0) return false;
+    const i = this.index.get(id);
+    if (i === undefined) return false;
     const last = this.ids.length - 1, row = this.dim * 4;
     const mem = new Uint8Array(this.wasm.memory.buffer);
     if (i !== last) mem.copyWithin(this.ptr + i * row, this.ptr + last * row, this.ptr + (last + 1) * row);
     mem.fill(0, this.ptr + last * row, this.ptr + (last + 1) * row);
     this.ids[i] = this.ids[last];
+    this.index.set(this.ids[i], i);
     this.ids.pop();
+    this.index.delete(id);
     return true;
   }
 
@@ -723,8 +728,8 @@ export class Gallery {
 
   /** The template of one member, or null. */
   get(id: string): Template | null {
-    const i = this.ids.indexOf(id);
-    return i < 0 ? null : new Template(this.modelId, new Float32Array(this.wasm.memory.buffer, this.ptr + i * this.dim * 4, this.dim).slice());
+    const i = this.index.get(id);
+    return i === undefined ? null : new Template(this.modelId, new Float32Array(this.wasm.memory.buffer, this.ptr + i * this.dim * 4, this.dim).slice());
   }
 
   /** The k best matches of a unit embedding (cosine), best first. */
@@ -750,6 +755,7 @@ export class Gallery {
     if (this.ptr) this.wasm.free(this.ptr);
     this.ptr = this.capacity = 0;
     this.ids = [];
+    this.index.clear();
     void this.engine;
   }
 }
