@@ -13,7 +13,7 @@ export {
   imageByteSize, toRgb, resizeScratchBytes, resizeBilinear, halve, warpAffine, quantizeImage, dequantize, l2Normalize,
 } from "./api/ops";
 export {
-  modelLoad, modelLastError, modelFree, modelArenaBytes, modelInputInfo, modelSetInputSize, modelRun,
+  modelLoad, modelLoadDigest, modelLastError, modelFree, modelArenaBytes, modelInputInfo, modelSetInputSize, modelRun,
   modelOutputCount, modelOutputInfo, modelOutputScale, modelDequantizeOutput, sha256Digest, modelHeaderSize,
 } from "./api/model";
 export {

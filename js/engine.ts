@@ -289,7 +289,7 @@ export class FaceEngine {
       const load = async (src: ModelSource, what: string) => {
         let bytes = await toBytes(src, what);
         if (isGzip(bytes)) bytes = (await gunzipNative(bytes)) ?? bytes;
-        const m = Model.load(exports, arena, bytes);
+        const m = await Model.loadAsync(exports, arena, bytes);
         loaded.push(m);
         if (pins) {
           const want = pins[m.id];

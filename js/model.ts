@@ -86,7 +86,24 @@ export class Model {
    * Validates and loads a .wfm file. Throws ModelFormatError naming what is wrong for any malformed,
    * truncated, tampered or hostile file, OutOfMemoryError when it does not fit.
    */
-  static load(wasm: WasmExports, arena: Arena, bytes: Uint8Array): Model {
+  /**
+   * Model.load, hashing the content with the platform's SHA-256 (WebCrypto) where there is one: the
+   * wasm then compares that digest with the header instead of hashing megabytes itself. Same checks,
+   * same result; a faster cold start.
+   */
+  static async loadAsync(wasm: WasmExports, arena: Arena, bytes: Uint8Array): Promise<Model> {
+    const subtle = globalThis.crypto?.subtle;
+    if (!subtle || !isUint8Array(bytes) || isGzip(bytes) || bytes.length < F.HEADER_SIZE) return Model.load(wasm, arena, bytes);
+    let digest: Uint8Array;
+    try {
+      digest = new Uint8Array(await subtle.digest('SHA-256', bytes.subarray(F.HEADER_SIZE) as BufferSource));
+    } catch {
+      return Model.load(wasm, arena, bytes);
+    }
+    return Model.load(wasm, arena, bytes, digest);
+  }
+
+  static load(wasm: WasmExports, arena: Arena, bytes: Uint8Array, contentDigest?: Uint8Array): Model {
     if (!isUint8Array(bytes)) throw new ModelFormatError('model must be given as a Uint8Array of the .wfm (or .wfm.gz) file');
     let file: number, length: number;
     if (isGzip(bytes)) {
@@ -101,7 +118,15 @@ export class Model {
     let handle = 0, meta: ModelMeta, sha: string, pin: string;
     try {
       if (length < F.HEADER_SIZE) throw new ModelFormatError(`file too short (${length} bytes) to be a wasmface model`, { code: 'FE_SIZE' });
-      handle = wasm.modelLoad(file, length);
+      if (contentDigest && contentDigest.length === 32) {
+        const d = wasm.alloc(32);
+        if (!d) throw new OutOfMemoryError(32);
+        new Uint8Array(wasm.memory.buffer, d, 32).set(contentDigest);
+        handle = wasm.modelLoadDigest(file, length, d);
+        wasm.free(d);
+      } else {
+        handle = wasm.modelLoad(file, length);
+      }
       if (handle === -5) throw new OutOfMemoryError(length);
       if (handle < 0) {
         const detail = wasm.modelLastError(), code = detail & 0xff, index = detail >>> 8;

@@ -26,7 +26,7 @@ export interface WasmExports {
   copyChannels: Fn; padZero: Fn; upsampleNearest: Fn;
   imageByteSize: Fn; toRgb: Fn; resizeScratchBytes: Fn; resizeBilinear: Fn; halve: Fn; warpAffine: Fn;
   quantizeImage: Fn; dequantize: Fn; l2Normalize: Fn;
-  modelLoad: Fn; modelLastError: Fn; modelFree: Fn; modelArenaBytes: Fn; modelInputInfo: Fn; modelSetInputSize: Fn;
+  modelLoad: Fn; modelLoadDigest: Fn; modelLastError: Fn; modelFree: Fn; modelArenaBytes: Fn; modelInputInfo: Fn; modelSetInputSize: Fn;
   modelRun: Fn; modelOutputCount: Fn; modelOutputInfo: Fn; modelOutputScale: Fn; modelDequantizeOutput: Fn;
   sha256Digest: Fn; modelHeaderSize: Fn;
   detectDecode: Fn; alignEstimate: Fn; alignLevels: Fn; alignScratchBytes: Fn; alignWarp: Fn; patchRect: Fn;
@@ -44,7 +44,7 @@ export const ABI: Record<string, number> = {
   copyChannels: 6, padZero: 9, upsampleNearest: 6,
   imageByteSize: 3, toRgb: 6, resizeScratchBytes: 2, resizeBilinear: 9, halve: 5, warpAffine: 14,
   quantizeImage: 5, dequantize: 5, l2Normalize: 2,
-  modelLoad: 2, modelLastError: 0, modelFree: 1, modelArenaBytes: 1, modelInputInfo: 2, modelSetInputSize: 3,
+  modelLoad: 2, modelLoadDigest: 3, modelLastError: 0, modelFree: 1, modelArenaBytes: 1, modelInputInfo: 2, modelSetInputSize: 3,
   modelRun: 6, modelOutputCount: 1, modelOutputInfo: 3, modelOutputScale: 2, modelDequantizeOutput: 5,
   sha256Digest: 3, modelHeaderSize: 0,
   detectDecode: 13, alignEstimate: 4, alignLevels: 2, alignScratchBytes: 3, alignWarp: 11, patchRect: 8,

@@ -18,6 +18,16 @@ export function modelLoad(file: usize, len: u32): i32 {
   return loadModel(file, len);
 }
 
+/**
+ * modelLoad with the SHA-256 of [file+128, file+len) computed by the host (32 bytes at digest, e.g.
+ * by WebCrypto, several times faster than hashing in wasm); it is compared with the file's header
+ * exactly as a digest computed here would be.
+ */
+export function modelLoadDigest(file: usize, len: u32, digest: usize): i32 {
+  if (!owned(file, len) || !owned(digest, 32)) return E_BOUNDS;
+  return loadModel(file, len, digest);
+}
+
 /** Detail of the last E_FORMAT from modelLoad: FE_* code | (record index << 8). */
 export function modelLastError(): i32 { return lastError(); }
 

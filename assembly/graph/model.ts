@@ -298,7 +298,7 @@ function paramUsed(type: i32, k: i32): bool {
  * Validates the file at [file, file+len), plans and packs. Returns the model handle (> 0) or a
  * negative status (E_FORMAT with modelLastError() detail, E_NOMEM).
  */
-export function loadModel(file: usize, len: u32): i32 {
+export function loadModel(file: usize, len: u32, hostDigest: usize = 0): i32 {
   lastError = 0;
   if (len < <u32>F.HEADER_SIZE) return fail(F.FE_SIZE, 0);
   if (u32At(file, F.H_MAGIC) != <u32>F.MAGIC) return fail(F.FE_MAGIC, 0);
@@ -306,9 +306,13 @@ export function loadModel(file: usize, len: u32): i32 {
   if (u32At(file, F.H_FILE_SIZE) != len || len > <u32>F.MAX_FILE_SIZE) return fail(F.FE_SIZE, 0);
   if (u32At(file, F.H_FLAGS) != 0) return fail(F.FE_VERSION, 0);
   for (let off = 104; off < F.HEADER_SIZE; off += 4) if (u32At(file, off) != 0) return fail(F.FE_VERSION, 0);
-  // the checksum first: nothing after the header is trusted before it matches
-  const digest = memory.data(32);
-  sha256(file + F.HEADER_SIZE, len - F.HEADER_SIZE, digest);
+  // the checksum first: nothing after the header is trusted before it matches. A host with a native
+  // SHA-256 (WebCrypto) may pass the digest it computed over the same bytes; else we hash here.
+  let digest = hostDigest;
+  if (!digest) {
+    digest = memory.data(32);
+    sha256(file + F.HEADER_SIZE, len - F.HEADER_SIZE, digest);
+  }
   for (let i = 0; i < 32; i += 4) if (load<u32>(digest + i) != u32At(file, F.H_SHA256 + i)) return fail(F.FE_CHECKSUM, 0);
 
   const size = <i64>len;
