@@ -1,9 +1,9 @@
 // The browser camera demo (examples/web/) in headless Chromium with a fake camera playing a dev photo
-// (a .y4m made with ffmpeg): the page must find the face live, enrol, and verify it as a match. Writes
-// docs/web-demo.png (the README shows it).
+// (a .y4m made with ffmpeg): the page must find the face live, enrol, and verify it as a match. Writes a
+// screenshot to bench/out/web-demo.png (WASMFACE_UPDATE_DOCS=1: to docs/web-demo.png, which the README shows).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -44,7 +44,8 @@ test('browser demo: fake camera -> face found live -> enrol -> verify = match', 
     await page.waitForFunction(() => /match/.test(document.getElementById('result')?.textContent ?? ''), null, { timeout: 30000 });
     const text = await page.textContent('#result');
     assert.match(text ?? '', /^match · score (0\.9|1\.0)/, text ?? '');
-    await page.screenshot({ path: `${root}docs/web-demo.png` });
+    mkdirSync(`${root}bench/out`, { recursive: true });
+    await page.screenshot({ path: process.env.WASMFACE_UPDATE_DOCS ? `${root}docs/web-demo.png` : `${root}bench/out/web-demo.png` });
     console.log(`web demo: ${text}; status: ${await page.textContent('#status')}`);
   } finally {
     await browser.close();
