@@ -110,3 +110,17 @@ test('large frames are halved on the way in, faces come back in the caller\'s co
   assert.ok(mb < 24, `wasm memory after a ${W}x${H} frame: ${mb.toFixed(1)} MB`);
   e.dispose();
 });
+
+test('coarse-first detection finds the same face and nearly the same embedding, and is rejected out of range', { skip: skipModels }, async () => {
+  const full = await createNodeEngine(), coarse = await createNodeEngine({ detector: { coarseSide: 320 } });
+  const img = readImageFile(new URL('../../examples/images/person-a-1.jpg', import.meta.url).pathname);
+  assert.ok(Math.max(img.width, img.height) > 320, 'the sample must be larger than the coarse side for this test to mean anything');
+  const a = full.embed(img), b = coarse.embed(img);
+  let cos = 0;
+  for (let i = 0; i < a.embedding.length; i++) cos += a.embedding[i] * b.embedding[i];
+  // landmarks from a half-resolution pass move by about a pixel: the same person by a wide margin, not bit-identical
+  assert.ok(cos > 0.97 && cos < 1, `cosine full vs coarse ${cos}`);
+  for (const key of ['x', 'y', 'width', 'height'] as const) assert.ok(Math.abs(a.face.box[key] - b.face.box[key]) < 0.1 * a.face.box.width, key);
+  await assert.rejects(createNodeEngine({ detector: { coarseSide: 1000 } }), /coarseSide/);
+  full.dispose(); coarse.dispose();
+});
