@@ -83,10 +83,6 @@ export class Model {
   }
 
   /**
-   * Validates and loads a .wfm file. Throws ModelFormatError naming what is wrong for any malformed,
-   * truncated, tampered or hostile file, OutOfMemoryError when it does not fit.
-   */
-  /**
    * Model.load, hashing the content with the platform's SHA-256 (WebCrypto) where there is one: the
    * wasm then compares that digest with the header instead of hashing megabytes itself. Same checks,
    * same result; a faster cold start.
@@ -103,6 +99,10 @@ export class Model {
     return Model.load(wasm, arena, bytes, digest);
   }
 
+  /**
+   * Validates and loads a .wfm (or .wfm.gz) file. Throws ModelFormatError naming what is wrong for any malformed,
+   * truncated, tampered or hostile file, OutOfMemoryError when it does not fit.
+   */
   static load(wasm: WasmExports, arena: Arena, bytes: Uint8Array, contentDigest?: Uint8Array): Model {
     if (!isUint8Array(bytes)) throw new ModelFormatError('model must be given as a Uint8Array of the .wfm (or .wfm.gz) file');
     let file: number, length: number;
