@@ -17,6 +17,7 @@ import { assessQuality, type FaceQuality } from './quality.js';
 import { FaceSession, type SessionOptions } from './session.js';
 import { isUint8Array, isArrayBuffer } from './bytes.js';
 import { isGzip, gunzipNative } from './gzip.js';
+import { WasmBuffer } from './wasm-buffer.js';
 
 /** No face was found where one was required. */
 export class NoFaceError extends WasmfaceError {
@@ -206,22 +207,6 @@ function halveInterleaved(src: Uint8Array | Uint8ClampedArray, w: number, h: num
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-/** A wasm buffer that grows to the largest size asked of it. */
-class Buffer {
-  ptr = 0;
-  bytes = 0;
-  constructor(private readonly wasm: WasmExports) {}
-  get(bytes: number): number {
-    if (bytes > this.bytes) {
-      if (this.ptr) this.wasm.free(this.ptr);
-      this.ptr = this.wasm.alloc(bytes);
-      this.bytes = this.ptr ? bytes : 0;
-      if (!this.ptr) throw new OutOfMemoryError(bytes);
-    }
-    return this.ptr;
-  }
-  dispose(): void { if (this.ptr) this.wasm.free(this.ptr); this.ptr = this.bytes = 0; }
-}
 
 async function toBytes(src: ModelSource, what: string): Promise<Uint8Array> {
   if (isUint8Array(src)) return src;
@@ -240,7 +225,7 @@ async function toBytes(src: ModelSource, what: string): Promise<Uint8Array> {
 export class FaceEngine {
   private disposed = false;
   private readonly arena: Arena;
-  private readonly buf: Record<string, Buffer> = {};
+  private readonly buf: Record<string, WasmBuffer> = {};
   private readonly detOutputIndex: number[];
   private readonly antispoofScales: number[];
   private readonly opts: Required<NonNullable<FaceEngineOptions['detector']>> & { flip: boolean; livenessThreshold: number; maxFrameSide: number };
@@ -334,8 +319,8 @@ export class FaceEngine {
    * pixels (dead once converted to RGB), the padded frame of the detector's retry, the alignment
    * pyramid and the anti-spoofing crop — so a large frame costs its scratch once, not four times.
    */
-  private b(name: string): Buffer {
-    return (this.buf[name] ??= new Buffer(this.wasm));
+  private b(name: string): WasmBuffer {
+    return (this.buf[name] ??= new WasmBuffer(this.wasm));
   }
 
   private live(): void { if (this.disposed) throw new DisposedError(); }

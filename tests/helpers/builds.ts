@@ -2,6 +2,7 @@
 // build it cannot (so tests say what they skipped and why).
 import { readFileSync, existsSync } from 'node:fs';
 import { instantiateBackend, detectFeatures, type Backend } from '../../js/loader.js';
+import { mulberry32 } from '../../tools/rng.js';
 import { Kernels } from '../../js/kernels.js';
 
 export const buildPath = (b: Backend) => new URL(`../../build/wasmface.${b}.wasm`, import.meta.url);
@@ -26,14 +27,7 @@ export async function loadBuilds(): Promise<Loaded[]> {
 
 /** Deterministic PRNG (mulberry32) so failures reproduce from the printed seed. */
 export function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)];
   const i8 = (n: number, lo = -128, hi = 127) => Int8Array.from({ length: n }, () => int(lo, hi));

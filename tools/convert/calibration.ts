@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ImageDecodeError } from '../../js/node/decode.js';
 import * as ort from 'onnxruntime-node';
 import { sharedPath } from './models.js';
+import { mulberry32 } from '../rng.js';
 import { align, crop, letterbox, loadRgb, pad, resize, TEMPLATE_FA150, type Rgb } from './image.js';
 import { decodeYunet, type Detection } from './yunet-decode.js';
 
@@ -29,17 +30,8 @@ export function devImages(): DevImage[] {
   }).filter((r) => !r.path.startsWith('spoof/'));
 }
 
-/** mulberry32: small, seedable, identical on every platform. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded sampling for calibration subsets (see tools/rng.ts). */
+export const rng = mulberry32;
 
 export function shuffle<T>(items: T[], seed: number): T[] {
   const out = [...items], r = rng(seed);

@@ -16,6 +16,7 @@ import { computeMetrics, thresholdAtFar } from '../../js/cli/metrics.js';
 import { DEFAULT_OPERATING_POINTS } from '../../js/operating-points.js';
 import type { ImageInput } from '../../js/image.js';
 import { sharedPath } from '../convert/models.js';
+import { mulberry32 as rng } from '../rng.js';
 import { similarity, TEMPLATE_112 } from '../convert/image.js';
 import { decodeYunet, iou, type Detection } from '../convert/yunet-decode.js';
 import { FloatEmbedder, FloatMiniFas, FloatYunet, softmax, unit, ortVersion } from './references.js';
@@ -50,18 +51,6 @@ const MATCH_IOU = 0.5;
 
 export interface Pair { a: string; b: string; same: boolean }
 export interface Scene { path: string; identity: string; source: string; tight: boolean }
-
-/** mulberry32 */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffle<T>(items: readonly T[], seed: number): T[] {
   const out = [...items], r = rng(seed);

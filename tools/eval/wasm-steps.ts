@@ -5,10 +5,11 @@
 // instance; the results are copied out. The eval checks that these reproductions give the engine's
 // own results (detections, embeddings, fused live scores), so a drift in js/engine.ts shows up there.
 import type { WasmExports } from '../../js/wasm-abi.js';
-import { check, KernelError, OutOfMemoryError } from '../../js/errors.js';
+import { check, KernelError } from '../../js/errors.js';
 import { EMBED_SIZE, FA150_TEMPLATE, type DetectedFace } from '../../js/engine.js';
 import { PixelFormat } from '../../js/kernels.js';
 import type { ImageInput } from '../../js/image.js';
+import { WasmBuffer } from '../../js/wasm-buffer.js';
 
 /** A detector input as js/engine.ts detectOn builds it. */
 export interface Canvas {
@@ -23,29 +24,13 @@ export interface Canvas {
   effective: number;
 }
 
-class Buf {
-  ptr = 0;
-  bytes = 0;
-  constructor(private readonly x: WasmExports) {}
-  get(bytes: number): number {
-    if (bytes > this.bytes) {
-      if (this.ptr) this.x.free(this.ptr);
-      this.ptr = this.x.alloc(bytes);
-      this.bytes = this.ptr ? bytes : 0;
-      if (!this.ptr) throw new OutOfMemoryError(bytes);
-    }
-    return this.ptr;
-  }
-  dispose(): void { if (this.ptr) this.x.free(this.ptr); this.ptr = this.bytes = 0; }
-}
-
 export class WasmSteps {
-  private readonly bufs = new Map<string, Buf>();
+  private readonly bufs = new Map<string, WasmBuffer>();
   constructor(readonly x: WasmExports, private readonly maxSide = 640) {}
 
-  private b(name: string): Buf {
+  private b(name: string): WasmBuffer {
     let b = this.bufs.get(name);
-    if (!b) this.bufs.set(name, (b = new Buf(this.x)));
+    if (!b) this.bufs.set(name, (b = new WasmBuffer(this.x)));
     return b;
   }
 
