@@ -145,7 +145,9 @@ export class Evaluator {
 
   static async create(options: { backend?: Backend } = {}): Promise<Evaluator> {
     // the evaluator's copies of the engine's buffers live in the same instance: more than the default 256 MiB for large photos
-    const engine = await createNodeEngine({ backend: options.backend, embedder: { flip: false }, memoryLimitMB: 1024 });
+    // maxFrameSide 0: the evaluator feeds the models the full-resolution frame, and its consistency
+    // check compares with an engine that does the same (frame halving is the engine's, not the models')
+    const engine = await createNodeEngine({ backend: options.backend, embedder: { flip: false }, memoryLimitMB: 1024, maxFrameSide: 0 });
     // bundledModels() reads the same files createNodeEngine just loaded (js/node.ts: Buffers from readFileSync)
     const files = bundledModels();
     const bytes = (s: unknown): Uint8Array => { if (!(s instanceof Uint8Array)) throw new Error('bundledModels() gave no bytes'); return s; };
