@@ -10,6 +10,10 @@ import { spawnSync } from 'node:child_process';
 
 const root = new URL('../../', import.meta.url).pathname;
 const skip = existsSync(`${root}dist/node.mjs`) && existsSync(`${root}models/manifest.json`) ? undefined : 'dist/ or models/ missing (npm run build)';
+// Under `npm test`, node_modules/.bin leads PATH and holds an npm 6 that as-pect's dependencies pull in
+// (it lacks --pack-destination): use the npm that runs us (npm_execpath), or the system one.
+const npmCli = process.env.npm_execpath?.endsWith('npm-cli.js') ? process.env.npm_execpath : undefined;
+const npm = (args: string[], cwd: string) => (npmCli ? run(process.execPath, [npmCli, ...args], cwd) : run('npm', args, cwd));
 const run = (cmd: string, args: string[], cwd: string) => {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 240000, env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
   assert.equal(r.status, 0, `${cmd} ${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
@@ -22,13 +26,13 @@ test('npm pack -> install in a scratch project -> use the public entry points', 
   // npm pack has been seen to exit 1 without a word once in a full CI run (never alone): one retry,
   // with what the first attempt printed kept as a diagnostic.
   const pack = ['pack', '--ignore-scripts', '--pack-destination', dir, '--loglevel', 'warn'];
-  try { run('npm', pack, root); } catch (e) { t.diagnostic(`npm pack, first attempt: ${(e as Error).message}`); run('npm', pack, root); }
+  try { npm(pack, root); } catch (e) { t.diagnostic(`npm pack, first attempt: ${(e as Error).message}`); npm(pack, root); }
   const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
   const app = join(dir, 'app');
   run('mkdir', ['-p', app], dir);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }));
   // dependencies (jpeg-js, pngjs) come from the npm cache filled by `npm ci`; no network needed then
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, tgz)], app);
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, tgz)], app);
   const img = (n: string) => JSON.stringify(`${root}examples/images/${n}`);
   writeFileSync(join(app, 'esm.mjs'), `
     import { createNodeEngine, readImageFile } from 'wasmface';
