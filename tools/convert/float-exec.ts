@@ -7,6 +7,8 @@ import { inferShapes } from './shapes.js';
 export interface RunOptions {
   /** Return every tensor (calibration, debugging), not only the graph outputs. */
   keepAll?: boolean;
+  /** Replaces a node's output before later nodes read it (fake quantisation, sensitivity studies). */
+  after?: (tensor: string, value: Float32Array) => Float32Array | undefined;
 }
 
 /**
@@ -29,7 +31,10 @@ export function runFloat(graph: Graph, input: Float32Array, dims?: { h: number; 
     if (!v) throw new Error(`tensor ${t} not computed`);
     return v;
   };
-  for (const node of graph.nodes) values.set(node.output, runNode(node, get, (t) => shapes[t]));
+  for (const node of graph.nodes) {
+    const v = runNode(node, get, (t) => shapes[t]);
+    values.set(node.output, options.after?.(node.output, v) ?? v);
+  }
   const names = options.keepAll ? [...values.keys()] : graph.outputs;
   const out: Record<string, Float32Array> = {};
   for (const name of names) out[name] = get(name);

@@ -13,6 +13,7 @@
 import * as F from '../../assembly/graph/format.js';
 import { quantizeMultipliers, SHIFT_MIN, SHIFT_MIN_WIDE } from '../../js/quant.js';
 import type { Activation, Conv2dNode, Graph, Node, UnaryNode } from './ir.js';
+import type { InputMoments } from './rounding.js';
 import { inferShapes, nodeInputs, windowOut } from './shapes.js';
 import type { WfmModel, WfmOp, WfmTensor } from './wfm.js';
 
@@ -145,6 +146,47 @@ export function equalizeDepthwiseInputs(graph: Graph, ranges: Map<string, Float6
   return { graph: { ...graph, nodes }, notes };
 }
 
+/**
+ * Range equalisation in front of convs and fully connected layers (the same cross-layer scaling,
+ * the case that is not free): when a conv/depthwise/fc output (act none, ReLU or PReLU) feeds only
+ * a conv or fc, channel c is scaled up by g_c = (max_k r_k / r_c)^alpha (capped at 16) in the
+ * producer, whose weights are quantised per output channel (no loss there), and the consumer's
+ * input column c is scaled down by g_c. The activation, quantised per tensor, gets a finer step
+ * relative to its small channels; the consumer's rows keep their largest weight or lose it
+ * (their step never grows), but the scaled-down columns are held with fewer levels: alpha trades
+ * the two (1: activation ranges fully equalised; 0.5: geometric mean, as SmoothQuant's 0.5).
+ */
+export function equalizeConsumerInputs(graph: Graph, ranges: Map<string, Float64Array>, alpha: number): Prepared {
+  const notes: string[] = [];
+  const count = new Map<string, number>();
+  for (const n of graph.nodes) for (const t of nodeInputs(n)) count.set(t, (count.get(t) ?? 0) + 1);
+  const nodes = graph.nodes.map((n) => ({ ...n } as Node));
+  let pairs = 0;
+  for (const p of nodes) {
+    if ((p.op !== 'conv2d' && p.op !== 'depthwise' && p.op !== 'fc') || p.act.kind === 'relu6') continue;
+    const t = p.output;
+    if (count.get(t) !== 1 || graph.outputs.includes(t)) continue;
+    const ci = nodes.findIndex((n) => (n.op === 'conv2d' || n.op === 'fc') && n.input === t);
+    const r = ranges.get(t);
+    if (ci < 0 || !r) continue;
+    const max = Math.max(...r);
+    if (!(max > 0)) continue;
+    const g = Array.from(r, (v) => (v > 0 ? Math.min((max / v) ** alpha, 16) : 1));
+    if (g.every((v) => v < 1.05)) continue;
+    const c = g.length;
+    const weights = Float32Array.from(p.weights);
+    if (p.op === 'depthwise') for (let i = 0; i < weights.length; i++) weights[i] *= g[i % c];
+    else { const per = weights.length / c; for (let i = 0; i < weights.length; i++) weights[i] *= g[Math.floor(i / per)]; }
+    Object.assign(p, { weights, bias: Float32Array.from(p.bias, (b, k) => b * g[k]) });
+    const consumer = nodes[ci] as Extract<Node, { op: 'conv2d' | 'fc' }>;
+    // conv OHWI and fc [n][k] over an NHWC flatten: the input channel is the index modulo c
+    nodes[ci] = { ...consumer, weights: Float32Array.from(consumer.weights, (w, i) => w / g[i % c]) } as Node;
+    pairs++;
+  }
+  if (pairs) notes.push(`${pairs} producer/conv-or-fc pairs range-equalised per channel with exponent ${alpha} (exact in float; see quantize.ts equalizeConsumerInputs)`);
+  return { graph: { ...graph, nodes }, notes };
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Calibration statistics
 
@@ -235,6 +277,11 @@ export type RangeMethod = 'minmax' | 'percentile' | 'mse';
 
 export interface QuantizeOptions {
   method: RangeMethod;
+  /**
+   * Round the weights of the layers these moments cover to minimise each layer's output error on
+   * the calibration inputs (rounding.ts) instead of to the nearest level.
+   */
+  rounding?: InputMoments;
   /** Percentile method: the kept fraction of each tail side (default 0.9999). */
   percentile?: number;
   /** 7-bit post-ReLU activations: zp 0, scale max/127, qmin 0, flagged U7. */
@@ -299,6 +346,8 @@ export interface Quantized {
   tensorIds: Map<string, number>;
   notes: string[];
   layers: LayerInfo[];
+  /** Per-output-channel weight scales of every conv / depthwise / fc, by output tensor. */
+  weightScales: Map<string, Float64Array>;
 }
 
 const f32 = Math.fround;
@@ -309,6 +358,7 @@ export function quantize(prepared: Graph, stats: CalibrationStats, options: Quan
   const g = prepared;
   const notes: string[] = [];
   const layers: LayerInfo[] = [];
+  const weightScales = new Map<string, Float64Array>();
   const names = [g.input.name, ...g.nodes.map((n) => n.output)];
   const ids = new Map(names.map((n, i) => [n, i]));
   const producer = new Map(g.nodes.map((n) => [n.output, n]));
@@ -442,7 +492,9 @@ export function quantize(prepared: Graph, stats: CalibrationStats, options: Quan
         if (n.op !== 'fc') window(n);
         const inT = T(n.input);
         const oc = n.bias.length;
-        const { wq, sw } = quantizeWeights(n.weights, oc, n.op === 'depthwise');
+        let { wq, sw } = quantizeWeights(n.weights, oc, n.op === 'depthwise');
+        if (options.rounding?.usable(n.output)) wq = options.rounding.round(n, sw);
+        weightScales.set(n.output, sw);
         const sIn = inT.scale;
         const bias = new Int32Array(oc);
         let clipped = 0;
@@ -572,7 +624,7 @@ export function quantize(prepared: Graph, stats: CalibrationStats, options: Quan
       tensors, ops, input: ids.get(g.input.name)!, perm, inputLut: lut,
       outputs: g.outputs.map((t) => ids.get(t)!), dynamic: g.input.dynamic?.multipleOf ?? 0,
     },
-    tensorIds: ids, notes, layers,
+    tensorIds: ids, notes, layers, weightScales,
   };
 }
 
