@@ -18,6 +18,7 @@ import { FaceSession, type SessionOptions } from './session.js';
 import { isUint8Array, isArrayBuffer } from './bytes.js';
 import { isGzip, gunzipNative } from './gzip.js';
 import { WasmBuffer } from './wasm-buffer.js';
+import { detectorCanvas } from './detector-canvas.js';
 
 /** No face was found where one was required. */
 export class NoFaceError extends WasmfaceError {
@@ -344,36 +345,11 @@ export class FaceEngine {
     return { rgb, w, h, scale: image.width / w };
   }
 
-  /** Resizes an RGB image in wasm to dw x dh, halving first while the shrink exceeds 2x. */
-  private resize(src: number, w: number, h: number, dw: number, dh: number, dst: number): void {
-    const x = this.wasm;
-    let cur = src, cw = w, ch = h, flipFlop = 0;
-    while (cw >= 2 * dw * 2 && ch >= 2 * dh * 2) {
-      const next = this.b(flipFlop ? 'halfB' : 'halfA').get((cw >> 1) * (ch >> 1) * 3);
-      check('halve', x.halve(cur, cw, ch, 3, next));
-      cur = next; cw >>= 1; ch >>= 1; flipFlop ^= 1;
-    }
-    const sb = x.resizeScratchBytes(dw, dh);
-    check('resize', x.resizeBilinear(cur, cw, ch, 3, dst, dw, dh, this.b('resizeScratch').get(sb), sb));
-  }
-
   /** Runs YuNet on the image placed at (offX, offY) of a canvas of canvasW x canvasH; faces in image coordinates. */
   private detectOn(rgb: number, w: number, h: number, pad: number, maxSide = this.opts.maxSide): number {
     const x = this.wasm, o = this.opts;
-    const cw = w + 2 * pad, ch = h + 2 * pad;
-    let src = rgb;
-    if (pad > 0) {
-      src = this.b('frameScratch').get(cw * ch * 3);
-      check('pad', x.pasteImage(rgb, w, h, 3, src, cw, ch, pad, pad, 0));
-    }
-    const scale = Math.min(1, maxSide / Math.max(cw, ch));
-    const dw = Math.max(1, Math.round(cw * scale)), dh = Math.max(1, Math.round(ch * scale));
-    const inW = Math.min(640, Math.max(32, Math.ceil(dw / 32) * 32)), inH = Math.min(640, Math.max(32, Math.ceil(dh / 32) * 32));
-    const small = this.b('detSmall').get(dw * dh * 3);
-    if (dw === cw && dh === ch) check('copy', x.pasteImage(src, cw, ch, 3, small, dw, dh, 0, 0, 0));
-    else this.resize(src, cw, ch, dw, dh, small);
-    const canvas = this.b('detCanvas').get(inW * inH * 3);
-    check('letterbox', x.pasteImage(small, dw, dh, 3, canvas, inW, inH, 0, 0, 0));
+    const { canvas, inW, inH, dw } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, maxSide);
+    const cw = w + 2 * pad;
     this.detector.setInputSize(inW, inH);
     this.detector.runResident(canvas, inW, inH);
     // dequantise the 12 outputs into one buffer and pass their addresses

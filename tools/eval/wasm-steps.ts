@@ -10,6 +10,7 @@ import { EMBED_SIZE, FA150_TEMPLATE, type DetectedFace } from '../../js/engine.j
 import { PixelFormat } from '../../js/kernels.js';
 import type { ImageInput } from '../../js/image.js';
 import { WasmBuffer } from '../../js/wasm-buffer.js';
+import { detectorCanvas } from '../../js/detector-canvas.js';
 
 /** A detector input as js/engine.ts detectOn builds it. */
 export interface Canvas {
@@ -44,36 +45,11 @@ export class WasmSteps {
     return { rgb, w, h };
   }
 
-  /** FaceEngine.resize: halve while the shrink exceeds 2x, then bilinear. */
-  private resize(src: number, w: number, h: number, dw: number, dh: number, dst: number): void {
-    const x = this.x;
-    let cur = src, cw = w, ch = h, flip = 0;
-    while (cw >= 2 * dw * 2 && ch >= 2 * dh * 2) {
-      const next = this.b(flip ? 'halfB' : 'halfA').get((cw >> 1) * (ch >> 1) * 3);
-      check('halve', x.halve(cur, cw, ch, 3, next));
-      cur = next; cw >>= 1; ch >>= 1; flip ^= 1;
-    }
-    const sb = x.resizeScratchBytes(dw, dh);
-    check('resize', x.resizeBilinear(cur, cw, ch, 3, dst, dw, dh, this.b('resizeScratch').get(sb), sb));
-  }
-
   /** The detector canvas of FaceEngine.detectOn(rgb, w, h, pad). */
   detectorCanvas(rgb: number, w: number, h: number, pad: number): Canvas {
     const x = this.x;
-    const cw = w + 2 * pad, ch = h + 2 * pad;
-    let src = rgb;
-    if (pad > 0) {
-      src = this.b('padded').get(cw * ch * 3);
-      check('pad', x.pasteImage(rgb, w, h, 3, src, cw, ch, pad, pad, 0));
-    }
-    const scale = Math.min(1, this.maxSide / Math.max(cw, ch));
-    const dw = Math.max(1, Math.round(cw * scale)), dh = Math.max(1, Math.round(ch * scale));
-    const inW = Math.min(640, Math.max(32, Math.ceil(dw / 32) * 32)), inH = Math.min(640, Math.max(32, Math.ceil(dh / 32) * 32));
-    const small = this.b('detSmall').get(dw * dh * 3);
-    if (dw === cw && dh === ch) check('copy', x.pasteImage(src, cw, ch, 3, small, dw, dh, 0, 0, 0));
-    else this.resize(src, cw, ch, dw, dh, small);
-    const canvas = this.b('detCanvas').get(inW * inH * 3);
-    check('letterbox', x.pasteImage(small, dw, dh, 3, canvas, inW, inH, 0, 0, 0));
+    const { canvas, inW, inH, dw, dh } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, this.maxSide);
+    const cw = w + 2 * pad;
     return { rgb: new Uint8Array(x.memory.buffer, canvas, inW * inH * 3).slice(), inW, inH, dw, dh, pad, effective: dw / cw };
   }
 

@@ -1,0 +1,52 @@
+// The detector's input, built in wasm from packed RGB: optional zero border (the retry for tight
+// crops), shrink to at most maxSide (halving while the shrink exceeds 2x, then bilinear, so large
+// photos do not alias), and letterbox at the top left of a canvas padded to multiples of 32 (YuNet's
+// strides), at most 640. One implementation for the engine and the evaluator (tools/eval), which
+// must feed the float reference exactly the bytes the int8 detector sees.
+import type { WasmExports } from './wasm-abi.js';
+import { check } from './errors.js';
+import type { WasmBuffer } from './wasm-buffer.js';
+
+/** Named reusable wasm buffers (FaceEngine.b, WasmSteps.b). */
+export type Buffers = (name: string) => WasmBuffer;
+
+export interface DetectorCanvas {
+  /** Packed RGB, inW x inH: the (padded) image scaled to dw x dh at the top left, zeros elsewhere. */
+  canvas: number;
+  inW: number; inH: number;
+  dw: number; dh: number;
+}
+
+/** Resizes an RGB image in wasm to dw x dh, halving first while the shrink exceeds 2x. */
+export function resizeRgb(x: WasmExports, b: Buffers, src: number, w: number, h: number, dw: number, dh: number, dst: number): void {
+  let cur = src, cw = w, ch = h, flipFlop = 0;
+  while (cw >= 2 * dw * 2 && ch >= 2 * dh * 2) {
+    const next = b(flipFlop ? 'halfB' : 'halfA').get((cw >> 1) * (ch >> 1) * 3);
+    check('halve', x.halve(cur, cw, ch, 3, next));
+    cur = next; cw >>= 1; ch >>= 1; flipFlop ^= 1;
+  }
+  const sb = x.resizeScratchBytes(dw, dh);
+  check('resize', x.resizeBilinear(cur, cw, ch, 3, dst, dw, dh, b('resizeScratch').get(sb), sb));
+}
+
+/**
+ * The detector canvas for the w x h RGB image at `rgb` with a zero border of `pad` pixels. The
+ * border goes to buffer 'frameScratch'; the result lives in 'detCanvas' until the next call.
+ */
+export function detectorCanvas(x: WasmExports, b: Buffers, rgb: number, w: number, h: number, pad: number, maxSide: number): DetectorCanvas {
+  const cw = w + 2 * pad, ch = h + 2 * pad;
+  let src = rgb;
+  if (pad > 0) {
+    src = b('frameScratch').get(cw * ch * 3);
+    check('pad', x.pasteImage(rgb, w, h, 3, src, cw, ch, pad, pad, 0));
+  }
+  const scale = Math.min(1, maxSide / Math.max(cw, ch));
+  const dw = Math.max(1, Math.round(cw * scale)), dh = Math.max(1, Math.round(ch * scale));
+  const inW = Math.min(640, Math.max(32, Math.ceil(dw / 32) * 32)), inH = Math.min(640, Math.max(32, Math.ceil(dh / 32) * 32));
+  const small = b('detSmall').get(dw * dh * 3);
+  if (dw === cw && dh === ch) check('copy', x.pasteImage(src, cw, ch, 3, small, dw, dh, 0, 0, 0));
+  else resizeRgb(x, b, src, cw, ch, dw, dh, small);
+  const canvas = b('detCanvas').get(inW * inH * 3);
+  check('letterbox', x.pasteImage(small, dw, dh, 3, canvas, inW, inH, 0, 0, 0));
+  return { canvas, inW, inH, dw, dh };
+}
