@@ -117,33 +117,7 @@ export function channelRanges(graph: Graph, runs: Record<string, ArrayLike<numbe
  * while every channel of the per-tensor-quantised activation now uses the full int8 range.
  */
 export function equalizeDepthwiseInputs(graph: Graph, ranges: Map<string, Float64Array>): Prepared {
-  const notes: string[] = [];
-  const count = new Map<string, number>();
-  for (const n of graph.nodes) for (const t of nodeInputs(n)) count.set(t, (count.get(t) ?? 0) + 1);
-  const nodes = graph.nodes.map((n) => ({ ...n } as Node));
-  let pairs = 0;
-  for (const p of nodes) {
-    if ((p.op !== 'conv2d' && p.op !== 'depthwise' && p.op !== 'fc') || p.act.kind === 'relu6') continue;
-    const t = p.output;
-    if (count.get(t) !== 1 || graph.outputs.includes(t)) continue;
-    const ci = nodes.findIndex((n) => n.op === 'depthwise' && n.input === t);
-    const r = ranges.get(t);
-    if (ci < 0 || !r) continue;
-    const max = Math.max(...r);
-    if (!(max > 0)) continue;
-    const g = Array.from(r, (v) => (v > 0 ? Math.min(max / v, 16) : 1));
-    if (g.every((v) => v < 1.05)) continue;
-    const c = g.length;
-    const weights = Float32Array.from(p.weights);
-    if (p.op === 'depthwise') for (let i = 0; i < weights.length; i++) weights[i] *= g[i % c];
-    else { const per = weights.length / c; for (let i = 0; i < weights.length; i++) weights[i] *= g[Math.floor(i / per)]; }
-    Object.assign(p, { weights, bias: Float32Array.from(p.bias, (b, k) => b * g[k]) });
-    const dw = nodes[ci] as Extract<Node, { op: 'depthwise' }>;
-    nodes[ci] = { ...dw, weights: Float32Array.from(dw.weights, (w, i) => w / g[i % c]) };
-    pairs++;
-  }
-  if (pairs) notes.push(`${pairs} producer/depthwise pairs range-equalised per channel (exact in float; see quantize.ts equalizeDepthwiseInputs)`);
-  return { graph: { ...graph, nodes }, notes };
+  return equalizeInputs(graph, ranges, 'depthwise', 1);
 }
 
 /**
@@ -157,33 +131,43 @@ export function equalizeDepthwiseInputs(graph: Graph, ranges: Map<string, Float6
  * the two (1: activation ranges fully equalised; 0.5: geometric mean, as SmoothQuant's 0.5).
  */
 export function equalizeConsumerInputs(graph: Graph, ranges: Map<string, Float64Array>, alpha: number): Prepared {
+  return equalizeInputs(graph, ranges, 'conv', alpha);
+}
+
+/** Both equalisations: producer rows x g_c, consumer input columns / g_c, g_c = (max r / r_c)^alpha <= 16. */
+function equalizeInputs(graph: Graph, ranges: Map<string, Float64Array>, into: 'depthwise' | 'conv', alpha: number): Prepared {
   const notes: string[] = [];
   const count = new Map<string, number>();
   for (const n of graph.nodes) for (const t of nodeInputs(n)) count.set(t, (count.get(t) ?? 0) + 1);
   const nodes = graph.nodes.map((n) => ({ ...n } as Node));
+  const isConsumer = (n: Node) => (into === 'depthwise' ? n.op === 'depthwise' : n.op === 'conv2d' || n.op === 'fc');
   let pairs = 0;
   for (const p of nodes) {
     if ((p.op !== 'conv2d' && p.op !== 'depthwise' && p.op !== 'fc') || p.act.kind === 'relu6') continue;
     const t = p.output;
     if (count.get(t) !== 1 || graph.outputs.includes(t)) continue;
-    const ci = nodes.findIndex((n) => (n.op === 'conv2d' || n.op === 'fc') && n.input === t);
+    const ci = nodes.findIndex((n) => isConsumer(n) && 'input' in n && n.input === t);
     const r = ranges.get(t);
     if (ci < 0 || !r) continue;
     const max = Math.max(...r);
     if (!(max > 0)) continue;
-    const g = Array.from(r, (v) => (v > 0 ? Math.min((max / v) ** alpha, 16) : 1));
+    const g = Array.from(r, (v) => (v > 0 ? Math.min(alpha === 1 ? max / v : (max / v) ** alpha, 16) : 1));
     if (g.every((v) => v < 1.05)) continue;
     const c = g.length;
     const weights = Float32Array.from(p.weights);
     if (p.op === 'depthwise') for (let i = 0; i < weights.length; i++) weights[i] *= g[i % c];
     else { const per = weights.length / c; for (let i = 0; i < weights.length; i++) weights[i] *= g[Math.floor(i / per)]; }
     Object.assign(p, { weights, bias: Float32Array.from(p.bias, (b, k) => b * g[k]) });
-    const consumer = nodes[ci] as Extract<Node, { op: 'conv2d' | 'fc' }>;
-    // conv OHWI and fc [n][k] over an NHWC flatten: the input channel is the index modulo c
+    // depthwise [kh][kw][c], conv OHWI and fc [n][k] over an NHWC flatten: the input channel is the index modulo c
+    const consumer = nodes[ci] as Extract<Node, { op: 'conv2d' | 'depthwise' | 'fc' }>;
     nodes[ci] = { ...consumer, weights: Float32Array.from(consumer.weights, (w, i) => w / g[i % c]) } as Node;
     pairs++;
   }
-  if (pairs) notes.push(`${pairs} producer/conv-or-fc pairs range-equalised per channel with exponent ${alpha} (exact in float; see quantize.ts equalizeConsumerInputs)`);
+  if (pairs) {
+    notes.push(into === 'depthwise'
+      ? `${pairs} producer/depthwise pairs range-equalised per channel (exact in float; see quantize.ts equalizeDepthwiseInputs)`
+      : `${pairs} producer/conv-or-fc pairs range-equalised per channel with exponent ${alpha} (exact in float; see quantize.ts equalizeConsumerInputs)`);
+  }
   return { graph: { ...graph, nodes }, notes };
 }
 
