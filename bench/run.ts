@@ -1,7 +1,7 @@
 // npm run bench — wasmface against the runtimes users would otherwise pick, on the same models and the
 // same images, in the same run; the results are ratios, not absolute times.
 //   node --experimental-wasm-relaxed-simd --import tsx bench/run.ts [--quick]
-// Writes bench/out/results.{json,md} and bench/out/bench-*.svg. Everything runs on one thread; every
+// Writes bench/results.{json,md} and bench/out/bench-*.svg. Everything runs on one thread; every
 // runtime lives in its own child process (bench/worker.ts) and the driver interleaves them in rounds.
 // See bench/README.md for what is measured and how.
 import { execFileSync } from 'node:child_process';
@@ -293,5 +293,5 @@ const results: Results = {
 };
 results.seconds = (performance.now() - started) / 1000;
 writeReport(results);
-log(`done in ${results.seconds.toFixed(0)} s: bench/out/results.{json,md}, ${readdirSync(OUT).filter((f) => f.startsWith('bench-') && f.endsWith('.svg')).join(', ')}`);
+log(`done in ${results.seconds.toFixed(0)} s: bench/results.{json,md}, ${readdirSync(OUT).filter((f) => f.startsWith('bench-') && f.endsWith('.svg')).map((f) => `bench/out/${f}`).join(', ')}`);
 process.exit(0);

@@ -1,7 +1,10 @@
 // Turns the measurements of bench/run.ts into ratios, target verdicts, results.{json,md} and charts.
 import { writeFileSync } from 'node:fs';
 import { barChart, lineChart } from '../svg.js';
-import { OUT, type Summary } from './common.js';
+import { OUT, ROOT, type Summary } from './common.js';
+
+/** The run's record (bench/results.{json,md}, committed after a full run); charts go to bench/out/. */
+const RESULTS = `${ROOT}bench/results`;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface Results {
@@ -131,7 +134,7 @@ export function writeReport(r: Results): void {
   const rt = ratios(r);
   r.ratios = rt;
   r.targets = targets(r, rt);
-  writeFileSync(`${OUT}results.json`, JSON.stringify(r, null, 1));
+  writeFileSync(`${RESULTS}.json`, JSON.stringify(r, null, 1));
   const md: string[] = [];
   const W = r.warm;
   md.push(`# wasmface vs peers — ${r.quick ? 'quick run' : 'full run'}, ${r.date}`, '',
@@ -258,7 +261,7 @@ export function writeReport(r: Results): void {
     ...Object.entries(r.runtimes).filter(([k]) => !k.startsWith('wasmface') && k !== 'baseline').map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`), '',
     `- exported face-api net (ONNX) vs tfjs descriptors: cosine ${r.agreement.exportedEmbedderVsTfjsCosine ? `min ${r.agreement.exportedEmbedderVsTfjsCosine.min.toFixed(5)}, mean ${r.agreement.exportedEmbedderVsTfjsCosine.mean.toFixed(5)} over ${r.agreement.exportedEmbedderVsTfjsCosine.n} crops` : 'not measured'}`,
     `- int8 QDQ vs float outputs (cosine of all outputs on the calibration inputs): ${['detector', 'embedder', 'as0', 'as1'].map((k) => `${k} ${f1(r.agreement.onnxInt8VsFloat?.[k]?.outputCosine, 4)}`).join(', ')}`, '');
-  writeFileSync(`${OUT}results.md`, md.join('\n') + '\n');
+  writeFileSync(`${RESULTS}.md`, md.join('\n') + '\n');
   charts(r, rt);
 }
 
