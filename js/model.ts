@@ -21,7 +21,7 @@ const FORMAT_ERRORS: Record<number, string> = {
   [F.FE_OP_SHAPE]: 'operator shapes are inconsistent',
   [F.FE_OP_PARAM]: 'operator parameter out of range',
   [F.FE_OP_DATA]: 'operator data lies outside the data section',
-  [F.FE_OP_QUANT]: 'inconsistent quantisation (shared scales or 7-bit promise)',
+  [F.FE_OP_QUANT]: 'inconsistent quantisation (shared scales, 7-bit promise, or a depthwise weight of -128)',
   [F.FE_INPUT]: 'invalid input specification',
   [F.FE_OUTPUT]: 'invalid output list',
   [F.FE_MEMORY]: 'the model needs more memory than allowed',

@@ -8,7 +8,7 @@ import { dimOk, isInt8 } from "../core/bounds";
 import { shiftOk } from "../core/requant";
 import { gemm, gemmPack, gemmPackedSize, gemmKp, GEMM_MAX_K } from "../kernels/gemm";
 import { conv2d as conv2dRun, convScratchSize } from "../kernels/conv";
-import { dwconv as dwconvRun, dwPack, dwPackedSize, dwScratchSize } from "../kernels/depthwise";
+import { dwconv as dwconvRun, dwPack, dwPackedSize, dwScratchSize, dwWeightsOk } from "../kernels/depthwise";
 
 export const MAX_KERNEL: i32 = 32;
 export const MAX_STRIDE: i32 = 8;
@@ -128,6 +128,7 @@ export function dwPackWeights(w: usize, c: i32, kh: i32, kw: i32, bias: usize, m
   if (!owned(w, <u64>kh * kw * c) || !owned(multPos, <u64>c * 4) || !owned(dst, dwPackedSize(c, kh, kw))) return E_BOUNDS;
   if (bias && !owned(bias, <u64>c * 4)) return E_BOUNDS;
   if (multNeg && !owned(multNeg, <u64>c * 4)) return E_BOUNDS;
+  if (!dwWeightsOk(w, <u64>kh * kw * c)) return E_PARAM; // symmetric int8 only (-128 is not a weight)
   dwPack(w, c, kh, kw, bias, multPos, multNeg, zpIn, dst);
   return OK;
 }

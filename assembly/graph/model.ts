@@ -13,7 +13,7 @@ import { alloc, allocBytes, free, owned } from "../core/alloc";
 import { dimOk, isInt8, roundUp } from "../core/bounds";
 import { shiftOk, wideShiftOk } from "../core/requant";
 import { gemmPack, gemmPackedSize, gemmKp, GEMM_MAX_K } from "../kernels/gemm";
-import { dwPack, dwPackedSize, dwScratchSize } from "../kernels/depthwise";
+import { dwPack, dwPackedSize, dwScratchSize, dwWeightsOk } from "../kernels/depthwise";
 import { convScratchSize } from "../kernels/conv";
 import { ADD_MULT_MAX } from "../kernels/eltwise";
 import { OK, E_FORMAT, E_NOMEM } from "../core/status";
@@ -250,6 +250,8 @@ function checkOp(o: usize, index: i32, tensors: usize, tensorCount: u32, defined
     if (!within(param(o, F.P_WEIGHTS), wBytes, dataSize)) return F.FE_OP_DATA;
     if (!within(param(o, F.P_BIAS), <i64>oc * 4, dataSize) || !within(param(o, F.P_MULT), <i64>oc * 4, dataSize)) return F.FE_OP_DATA;
     if (param(o, F.P_MULT_NEG) != -1 && !within(param(o, F.P_MULT_NEG), <i64>oc * 4, dataSize)) return F.FE_OP_DATA;
+    // symmetric int8 weights: the depthwise SIMD kernel sums two products in i16 (depthwise.ts)
+    if (type == F.OP_DEPTHWISE && !dwWeightsOk(data + <usize>param(o, F.P_WEIGHTS), <u64>wBytes)) return F.FE_OP_QUANT;
   } else if (type == F.OP_LUT) {
     if (!within(param(o, F.P_TABLE), 256, dataSize)) return F.FE_OP_DATA;
   } else if (type == F.OP_AVGPOOL) {

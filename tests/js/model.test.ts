@@ -3,6 +3,7 @@
 // independent integer computation in JS on every build; then hostile files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as F from '../../assembly/graph/format.js';
 import { loadBuilds, rng } from '../helpers/builds.js';
 import { convAcc, requantInt } from '../helpers/reference.js';
@@ -135,6 +136,25 @@ test('model files that are truncated, corrupted or hostile give ModelFormatError
   craft((v) => v.setUint32(F.H_INPUT_PERM, 0x030201, true), /input/);
   craft((v) => v.setUint32(F.H_OUTPUT_COUNT, 0, true), /output list/);
   assert.equal(x.liveRegions(), 0, 'failed loads leave nothing allocated');
+});
+
+test('a depthwise weight of -128 is refused: the kernels take symmetric int8 weights only', () => {
+  const b = builds.find((q) => q.kernels)!;
+  const x = b.kernels!.wasm;
+  const arena = new Arena(x);
+  const real = new Uint8Array(readFileSync(new URL('../../models/yunet-2023mar.wfm', import.meta.url)));
+  const v = new DataView(real.buffer, real.byteOffset);
+  const opsOff = v.getUint32(F.H_OPS_OFF, true), dataOff = v.getUint32(F.H_DATA_OFF, true);
+  const ops = Array.from({ length: v.getUint32(F.H_OP_COUNT, true) }, (_, i) => opsOff + i * F.OP_SIZE);
+  const dw = ops.findIndex((o) => v.getUint32(o + F.O_TYPE, true) === F.OP_DEPTHWISE);
+  assert.ok(dw >= 0, 'YuNet has depthwise layers');
+  const good = Model.load(x, arena, real);
+  good.dispose();
+  const bad = real.slice();
+  bad[dataOff + v.getInt32(ops[dw] + F.O_PARAMS + 4 * F.P_WEIGHTS, true)] = 0x80;
+  assert.throws(() => Model.load(x, arena, seal(bad)), (e: unknown) => e instanceof ModelFormatError && /depthwise weight of -128.*operator \d+/.test(e.message));
+  arena.dispose();
+  assert.equal(x.liveRegions(), 0);
 });
 
 for (const b of builds) test(`seeded mutation fuzz: every mutated model either loads and runs, or gives ModelFormatError [${b.backend}]`, { skip: b.skip }, () => {

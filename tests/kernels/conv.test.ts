@@ -81,6 +81,28 @@ for (const b of builds) {
     }
   });
 
+  test(`depthwise conv2d at the extremes of int8 (products summed in i16 pairs stay exact); a -128 weight is refused [${b.backend}]`, { skip: b.skip }, () => {
+    const k = b.kernels!;
+    const r = rng(2003);
+    for (const [xv, wv] of [[-128, -127], [-128, 127], [127, 127], [127, -127]]) {
+      for (const [kh, s, c] of [[3, 1, 16], [3, 2, 24], [5, 1, 9], [1, 1, 8]] as const) {
+        const h = 7, w = 9, zpIn = r.pick([0, xv, -xv >> 1]);
+        const qp = randomQuant(r, c, kh * kh, false);
+        const x = new Int8Array(h * w * c).fill(xv), wts = new Int8Array(kh * kh * c).fill(wv);
+        const pad = (kh - 1) >> 1;
+        const p = { h, w, c, kh, kw: kh, strideH: s, strideW: s, padTop: pad, padLeft: pad, padBottom: pad, padRight: pad,
+          shift: qp.q.shift, mult: qp.q.mult, multNeg: qp.q.multNeg, zpIn, zpOut: qp.zpOut, qmin: qp.qmin, qmax: qp.qmax };
+        const got = k.depthwiseConv2d(x, wts, null, p);
+        const oh = outSize(h, kh, s, pad, pad), ow = outSize(w, kh, s, pad, pad);
+        const acc = dwAcc(x, wts, null, { h, w, c, kh, kw: kh, sh: s, sw: s, pt: pad, pl: pad, oh, ow }, zpIn);
+        assert.equal(firstDiff(got, requantInt(acc, c, qp.q.mult, qp.q.multNeg, qp.q.shift, qp.zpOut, qp.qmin, qp.qmax)), -1,
+          `x ${xv}, w ${wv}, ${kh}x${kh}/${s}, c ${c}`);
+        const bad = wts.slice(); bad[bad.length - 1] = -128;
+        assert.throws(() => k.depthwiseConv2d(x, bad, null, p), /depthwiseConv2d pack/);
+      }
+    }
+  });
+
   test(`fully connected matches the integer reference [${b.backend}]`, { skip: b.skip }, () => {
     const k = b.kernels!;
     const r = rng(3003);
