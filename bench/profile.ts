@@ -7,6 +7,7 @@
 // - the first verification and the next ones, per stage (tier-up of the wasm code shows here);
 // - the engine's buffers after a 480x360 photo and after a 2048x1365 one (read from its private
 //   fields: diagnosis only).
+import * as F from '../assembly/graph/format.js';
 import { loadWasm, type Backend } from '../js/loader.js';
 import { Arena, Model } from '../js/model.js';
 import { sha256Hex, type FaceEngine } from '../js/engine.js';
@@ -35,12 +36,16 @@ lap('read model files');
 const { exports } = await loadWasm({ backend, wasm: { [backend]: wasmBytes }, memoryLimitMB: 256 });
 lap('loadWasm: compile + instantiate + ABI check + self-test');
 const arena = new Arena(exports);
-// FaceEngine.create's order: the embedder first; Model.load validates the file (its SHA-256 checksum
-// included, which is also the pin the engine compares), plans the graph and packs the weights
+// FaceEngine.create's order and calls: the embedder first; Model.loadAsync hashes the file with the
+// platform's SHA-256 (WebCrypto), then Model.load validates it against that digest, plans the graph
+// and packs the weights. Both halves are timed apart.
 for (const [role, bytes] of [['embedder', models.embedder], ['detector', models.detector], ...(models.antispoof ?? []).map((b, i) => [`antispoof ${i}`, b])] as [string, Uint8Array][]) {
-  Model.load(exports, arena, bytes);
-  lap(`Model.load ${role} (${bytes.length.toLocaleString('en')} B)`);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes.subarray(F.HEADER_SIZE) as BufferSource));
+  lap(`SHA-256 (WebCrypto) ${role} (${bytes.length.toLocaleString('en')} B)`);
+  Model.load(exports, arena, bytes, digest);
+  lap(`Model.load ${role}: validate, plan, pack`);
 }
+// for comparison: the wasm's own SHA-256 (what Model.load does where there is no WebCrypto)
 const shaStart = performance.now();
 sha256Hex(exports, models.embedder as Uint8Array);
 const sha256EmbedderMs = performance.now() - shaStart;

@@ -210,7 +210,7 @@ export function writeReport(r: Results): void {
   md.push('## Where the time and memory go (bench/profile.ts, fresh processes)', '');
   for (const [name, p] of Object.entries(r.profiles ?? {}) as [string, any][]) {
     md.push(`**${p.backend} build, ${name}**: create ${ms(p.createTotal)} ms = ${Object.entries(p.steps).map(([k, v]) => `${k} ${ms(v as number)}`).join(', ')}. ` +
-      `SHA-256 of the embedder file alone (inside its Model.load): ${ms(p.sha256EmbedderMs)} ms. A second engine in the same process: ${ms(p.createAgainInSameProcess)} ms. Verify of a 480x360 photo: first ${ms(p.firstVerify.total)} ms (embed ${ms(p.firstVerify.embed)}, detect ${ms(p.firstVerify.detect)}), second ${ms(p.secondVerify.total)} ms, tenth ${ms(p.tenthVerify.total)} ms.`, '');
+      `SHA-256 of the embedder file in the wasm (the path without WebCrypto): ${ms(p.sha256EmbedderMs)} ms. A second engine in the same process: ${ms(p.createAgainInSameProcess)} ms. Verify of a 480x360 photo: first ${ms(p.firstVerify.total)} ms (embed ${ms(p.firstVerify.embed)}, detect ${ms(p.firstVerify.detect)}), second ${ms(p.secondVerify.total)} ms, tenth ${ms(p.tenthVerify.total)} ms.`, '');
   }
   const prof = Object.values(r.profiles ?? {})[0] as any;
   if (prof) {
