@@ -33,11 +33,12 @@ export function resizeScratchSize(dw: i32, dh: i32): u64 {
   return (<u64>dw + <u64>dh) * 8;
 }
 
-export function resizeBilinear(src: usize, sw: i32, sh: i32, c: i32, dst: usize, dw: i32, dh: i32, scratch: usize): void {
+/** `srcStride`: bytes from one source row to the next (0: sw * c), so a sub-image resizes in place. */
+export function resizeBilinear(src: usize, sw: i32, sh: i32, c: i32, dst: usize, dw: i32, dh: i32, scratch: usize, srcStride: usize = 0): void {
   const tx = scratch, ty = scratch + (<usize>dw << 3);
   axisTable(sw, dw, tx);
   axisTable(sh, dh, ty);
-  const stride = <usize>sw * c;
+  const stride = srcStride ? srcStride : <usize>sw * c;
   for (let y = 0; y < dh; y++) {
     const y0 = load<i32>(ty + (<usize>y << 3)), fy = load<i32>(ty + (<usize>y << 3), 4);
     const r0 = src + <usize>y0 * stride, r1 = y0 + 1 < sh ? r0 + stride : r0;

@@ -3,7 +3,7 @@
 // by 2.7 (MiniFASNetV2) or 4.0 (MiniFASNetV1SE), the scale capped so the patch fits the image,
 // shifted back inside, cropped (integer corners, inclusive) and resized to 80x80 bilinearly.
 
-import { resizeBilinear } from "../image/resample";
+import { resizeBilinear, resizeScratchSize } from "../image/resample";
 
 /** Writes the patch rectangle [x0, y0, x1, y1] (inclusive, i32) for a box and scale; false if degenerate. */
 export function patchRect(imgW: i32, imgH: i32, bx: f32, by: f32, bw: f32, bh: f32, scale: f32, out: usize): bool {
@@ -25,16 +25,14 @@ export function patchRect(imgW: i32, imgH: i32, bx: f32, by: f32, bw: f32, bh: f
   return true;
 }
 
-/** Scratch for cropPatch: the crop plus resize tables. */
+/** Scratch for cropPatch: the resize tables (the crop is read in place, not copied). */
 export function cropScratchBytes(cropW: i32, cropH: i32, outW: i32, outH: i32): u64 {
-  return ((<u64>cropW * cropH * 3 + 15) & ~15) + (<u64>outW + outH) * 8;
+  return resizeScratchSize(outW, outH);
 }
 
 /** Crops [x0..x1] x [y0..y1] of an RGB image and resizes it to outW x outH. */
 export function cropPatch(rgb: usize, w: i32, x0: i32, y0: i32, x1: i32, y1: i32, dst: usize, outW: i32, outH: i32, scratch: usize): void {
-  const cw = x1 - x0 + 1, ch = y1 - y0 + 1;
-  for (let y = 0; y < ch; y++) memory.copy(scratch + <usize>y * cw * 3, rgb + (<usize>(y0 + y) * w + x0) * 3, <usize>cw * 3);
-  resizeBilinear(scratch, cw, ch, 3, dst, outW, outH, scratch + <usize>(((<u64>cw * ch * 3) + 15) & ~15));
+  resizeBilinear(rgb + (<usize>y0 * w + x0) * 3, x1 - x0 + 1, y1 - y0 + 1, 3, dst, outW, outH, scratch, <usize>w * 3);
 }
 
 /** Softmax of n f32 logits in place (max-subtracted, f64 accumulation). */

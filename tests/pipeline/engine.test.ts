@@ -124,3 +124,34 @@ test('coarse-first detection finds the same face and nearly the same embedding, 
   await assert.rejects(createNodeEngine({ detector: { coarseSide: 1000 } }), /coarseSide/);
   full.dispose(); coarse.dispose();
 });
+
+test('growing frames keep wasm memory within budget: strips in, large buffers placed again together, crops read in place', { skip: skipModels }, async () => {
+  const e = await createNodeEngine();
+  try {
+    const t = e.enroll(readImageFile(new URL('../../examples/images/person-a-1.jpg', import.meta.url).pathname));
+    const base = readImageFile(new URL('../../examples/images/person-a-2.jpg', import.meta.url).pathname);
+    // nearest-neighbour enlargements of a 480x360 photo, up to 1280 px (the largest size maxFrameSide keeps)
+    const enlarged = (f: number) => {
+      const w = Math.round(base.width * f), h = Math.round(base.height * f), d = new Uint8ClampedArray(w * h * 4);
+      for (let y = 0; y < h; y++) {
+        const sy = Math.min(base.height - 1, Math.floor(y / f));
+        for (let x = 0; x < w; x++) {
+          const s = (sy * base.width + Math.min(base.width - 1, Math.floor(x / f))) * 4;
+          d.set(base.data.subarray(s, s + 4), (y * w + x) * 4);
+        }
+      }
+      return { data: d, width: w, height: h, format: 'rgba' as const };
+    };
+    const scores: number[] = [];
+    for (const f of [1, 1.5, 2.3, 2.666]) scores.push(e.verify(enlarged(f), t).score);
+    const peak = e.wasm.memory.buffer.byteLength;
+    for (const f of [1, 2.666, 1.5]) e.verify(enlarged(f), t);
+    assert.equal(e.wasm.memory.buffer.byteLength, peak, 'no growth once the largest frame was seen');
+    // models (6.7 MB of files, 6.5 MB packed) + activation arena + one set of frame buffers; before the
+    // strips and the release of large buffers this sequence grew the memory to over 20 MiB
+    assert.ok(peak <= 17.5 * 2 ** 20, `wasm memory ${(peak / 2 ** 20).toFixed(2)} MiB after a 1280x960 frame`);
+    for (const s of scores) assert.ok(s > 0.95, `enlarged copies still match (${scores.join(', ')})`);
+  } finally {
+    e.dispose();
+  }
+});
