@@ -31,7 +31,8 @@ export function resizeRgb(x: WasmExports, b: Buffers, src: number, w: number, h:
 
 /**
  * The detector canvas for the w x h RGB image at `rgb` with a zero border of `pad` pixels. The
- * border goes to buffer 'frameScratch'; the result lives in 'detCanvas' until the next call.
+ * bordered frame, or else the scaled image, goes to buffer 'frameScratch' (the scaled one to
+ * 'detSmall' when both exist); the result lives in 'detCanvas' until the next call.
  */
 export function detectorCanvas(x: WasmExports, b: Buffers, rgb: number, w: number, h: number, pad: number, maxSide: number): DetectorCanvas {
   const cw = w + 2 * pad, ch = h + 2 * pad;
@@ -43,10 +44,15 @@ export function detectorCanvas(x: WasmExports, b: Buffers, rgb: number, w: numbe
   const scale = Math.min(1, maxSide / Math.max(cw, ch));
   const dw = Math.max(1, Math.round(cw * scale)), dh = Math.max(1, Math.round(ch * scale));
   const inW = Math.min(640, Math.max(32, Math.ceil(dw / 32) * 32)), inH = Math.min(640, Math.max(32, Math.ceil(dh / 32) * 32));
-  const small = b('detSmall').get(dw * dh * 3);
-  if (dw === cw && dh === ch) check('copy', x.pasteImage(src, cw, ch, 3, small, dw, dh, 0, 0, 0));
-  else resizeRgb(x, b, src, cw, ch, dw, dh, small);
   const canvas = b('detCanvas').get(inW * inH * 3);
-  check('letterbox', x.pasteImage(small, dw, dh, 3, canvas, inW, inH, 0, 0, 0));
+  if (dw === cw && dh === ch) {
+    check('letterbox', x.pasteImage(src, cw, ch, 3, canvas, inW, inH, 0, 0, 0));
+  } else {
+    // the scaled image borrows frameScratch (free between pixel conversion and alignment) unless
+    // the padded frame occupies it
+    const small = b(pad > 0 ? 'detSmall' : 'frameScratch').get(dw * dh * 3);
+    resizeRgb(x, b, src, cw, ch, dw, dh, small);
+    check('letterbox', x.pasteImage(small, dw, dh, 3, canvas, inW, inH, 0, 0, 0));
+  }
   return { canvas, inW, inH, dw, dh };
 }

@@ -148,8 +148,8 @@ test('growing frames keep wasm memory within budget: strips in, large buffers pl
     for (const f of [1, 2.666, 1.5]) e.verify(enlarged(f), t);
     assert.equal(e.wasm.memory.buffer.byteLength, peak, 'no growth once the largest frame was seen');
     // models (6.7 MB of files, 6.5 MB packed) + activation arena + one set of frame buffers; before the
-    // strips and the release of large buffers this sequence grew the memory to over 20 MiB
-    assert.ok(peak <= 17.5 * 2 ** 20, `wasm memory ${(peak / 2 ** 20).toFixed(2)} MiB after a 1280x960 frame`);
+    // strips, the release of large buffers and the in-place crops this sequence grew it to 23.4 MiB
+    assert.ok(peak <= 16.5 * 2 ** 20, `wasm memory ${(peak / 2 ** 20).toFixed(2)} MiB after a 1280x960 frame`);
     for (const s of scores) assert.ok(s > 0.95, `enlarged copies still match (${scores.join(', ')})`);
   } finally {
     e.dispose();
