@@ -279,29 +279,34 @@ export class FaceEngine {
 
   /** Loads the wasm build and the models (validated, and checked against the pinned SHA-256s). */
   static async create(options: FaceEngineOptions): Promise<FaceEngine> {
+    // The model bytes (fetches, in browsers) and their SHA-256 (WebCrypto, off the main thread) are
+    // under way while the wasm compiles; Model.load then only validates, plans and packs. The largest
+    // model is loaded first: its file copy, freed after packing, then holds the smaller ones, which
+    // keeps the wasm memory high-water mark near embedder file + packed weights.
+    const sources: [ModelSource, string][] = [[options.models.embedder, 'embedder'], [options.models.detector, 'detector'],
+      ...(options.models.antispoof ?? []).map((src, i) => [src, `anti-spoofing model ${i}`] as [ModelSource, string])];
+    const prepared = sources.map(async ([src, what]) => {
+      let bytes = await toBytes(src, what);
+      if (isGzip(bytes)) bytes = (await gunzipNative(bytes)) ?? bytes;
+      return { bytes, digest: await Model.contentDigest(bytes), what };
+    });
+    prepared.forEach((p) => p.catch(() => undefined)); // awaited below; no unhandled rejection if the wasm fails first
     const { exports, backend } = await loadWasm({ backend: options.backend, wasm: options.wasm, memoryLimitMB: options.memoryLimitMB ?? 256 });
     const arena = new Arena(exports);
     const loaded: Model[] = [];
     try {
       const pins = options.pinnedModels === false ? null : options.pinnedModels ?? PINNED_MODELS;
-      const load = async (src: ModelSource, what: string) => {
-        let bytes = await toBytes(src, what);
-        if (isGzip(bytes)) bytes = (await gunzipNative(bytes)) ?? bytes;
-        const m = await Model.loadAsync(exports, arena, bytes);
+      for (const p of prepared) {
+        const { bytes, digest, what } = await p;
+        const m = Model.load(exports, arena, bytes, digest);
         loaded.push(m);
         if (pins) {
           const want = pins[m.id];
           if (!want) throw new ModelFormatError(`${what} '${m.id}' is not a pinned model; pass pinnedModels: false to use your own conversions`);
           if (want !== m.pin) throw new ModelFormatError(`${what} '${m.id}' does not match its pinned fingerprint (got ${m.pin.slice(0, 16)}…): refusing a modified model`);
         }
-        return m;
-      };
-      // the largest model first: its file copy, freed after packing, then holds the smaller ones,
-      // which keeps the wasm memory high-water mark near embedder file + packed weights
-      const embedder = await load(options.models.embedder, 'embedder');
-      const detector = await load(options.models.detector, 'detector');
-      const antispoof = [];
-      for (const [i, src] of (options.models.antispoof ?? []).entries()) antispoof.push(await load(src, `anti-spoofing model ${i}`));
+      }
+      const [embedder, detector, ...antispoof] = loaded;
       const points = options.operatingPoints?.[embedder.id] ?? DEFAULT_OPERATING_POINTS[embedder.id] ?? {};
       return new FaceEngine(exports, backend, detector, embedder, antispoof, points, options, arena);
     } catch (e) {

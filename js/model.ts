@@ -88,15 +88,22 @@ export class Model {
    * same result; a faster cold start.
    */
   static async loadAsync(wasm: WasmExports, arena: Arena, bytes: Uint8Array): Promise<Model> {
+    return Model.load(wasm, arena, bytes, await Model.contentDigest(bytes));
+  }
+
+  /**
+   * SHA-256 of a plain .wfm file's content (every byte after the header) by WebCrypto, for
+   * Model.load; undefined where there is no WebCrypto or for gzip and too-short input (Model.load
+   * then hashes in the wasm, or reports the file). Needs no wasm: it can run while the wasm compiles.
+   */
+  static async contentDigest(bytes: Uint8Array): Promise<Uint8Array | undefined> {
     const subtle = globalThis.crypto?.subtle;
-    if (!subtle || !isUint8Array(bytes) || isGzip(bytes) || bytes.length < F.HEADER_SIZE) return Model.load(wasm, arena, bytes);
-    let digest: Uint8Array;
+    if (!subtle || !isUint8Array(bytes) || isGzip(bytes) || bytes.length < F.HEADER_SIZE) return undefined;
     try {
-      digest = new Uint8Array(await subtle.digest('SHA-256', bytes.subarray(F.HEADER_SIZE) as BufferSource));
+      return new Uint8Array(await subtle.digest('SHA-256', bytes.subarray(F.HEADER_SIZE) as BufferSource));
     } catch {
-      return Model.load(wasm, arena, bytes);
+      return undefined;
     }
-    return Model.load(wasm, arena, bytes, digest);
   }
 
   /**
