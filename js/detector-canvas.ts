@@ -15,6 +15,8 @@ export interface DetectorCanvas {
   canvas: number;
   inW: number; inH: number;
   dw: number; dh: number;
+  /** Detector pixels per image pixel, on both axes (dw over the bordered width). */
+  effective: number;
 }
 
 /** Resizes an RGB image in wasm to dw x dh, halving first while the shrink exceeds 2x. */
@@ -54,5 +56,5 @@ export function detectorCanvas(x: WasmExports, b: Buffers, rgb: number, w: numbe
     resizeRgb(x, b, src, cw, ch, dw, dh, small);
     check('letterbox', x.pasteImage(small, dw, dh, 3, canvas, inW, inH, 0, 0, 0));
   }
-  return { canvas, inW, inH, dw, dh };
+  return { canvas, inW, inH, dw, dh, effective: dw / cw };
 }

@@ -372,8 +372,7 @@ export class FaceEngine {
   /** Runs YuNet on the image placed at (offX, offY) of a canvas of canvasW x canvasH; faces in image coordinates. */
   private detectOn(rgb: number, w: number, h: number, pad: number, maxSide = this.opts.maxSide): number {
     const x = this.wasm, o = this.opts;
-    const { canvas, inW, inH, dw } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, maxSide);
-    const cw = w + 2 * pad;
+    const { canvas, inW, inH, effective } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, maxSide);
     this.detector.setInputSize(inW, inH);
     this.detector.runResident(canvas, inW, inH);
     // dequantise the 12 outputs into one buffer and pass their addresses
@@ -389,7 +388,6 @@ export class FaceEngine {
       at += sizes[k] * 4;
     });
     new Int32Array(x.memory.buffer, table, 12).set(ptrs);
-    const effective = dw / cw; // detector pixels per source pixel
     const n = x.detectDecode(table, inW, inH, o.scoreThreshold, o.nmsIou, 1 / effective, -pad, -pad,
       this.b('detWork').get(MAX_CANDIDATES * FACE_FLOATS * 4), MAX_CANDIDATES, this.b('faces').get(MAX_FACES * FACE_FLOATS * 4), MAX_FACES, o.fuse ? 1 : 0);
     if (n < 0) check('detector decoding', n);

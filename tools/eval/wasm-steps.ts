@@ -48,9 +48,8 @@ export class WasmSteps {
   /** The detector canvas of FaceEngine.detectOn(rgb, w, h, pad). */
   detectorCanvas(rgb: number, w: number, h: number, pad: number): Canvas {
     const x = this.x;
-    const { canvas, inW, inH, dw, dh } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, this.maxSide);
-    const cw = w + 2 * pad;
-    return { rgb: new Uint8Array(x.memory.buffer, canvas, inW * inH * 3).slice(), inW, inH, dw, dh, pad, effective: dw / cw };
+    const { canvas, inW, inH, dw, dh, effective } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, this.maxSide);
+    return { rgb: new Uint8Array(x.memory.buffer, canvas, inW * inH * 3).slice(), inW, inH, dw, dh, pad, effective };
   }
 
   /** The 150x150 fa150 crop of FaceEngine.align (RGB bytes). */
