@@ -7,7 +7,6 @@
 // - the first verification and the next ones, per stage (tier-up of the wasm code shows here);
 // - the engine's buffers after a 480x360 photo and after a 2048x1365 one (read from its private
 //   fields: diagnosis only).
-import * as F from '../assembly/graph/format.js';
 import { loadWasm, type Backend } from '../js/loader.js';
 import { Arena, Model } from '../js/model.js';
 import { sha256Hex, type FaceEngine } from '../js/engine.js';
@@ -36,11 +35,11 @@ lap('read model files');
 const { exports } = await loadWasm({ backend, wasm: { [backend]: wasmBytes }, memoryLimitMB: 256 });
 lap('loadWasm: compile + instantiate + ABI check + self-test');
 const arena = new Arena(exports);
-// FaceEngine.create's order and calls: the embedder first; Model.loadAsync hashes the file with the
-// platform's SHA-256 (WebCrypto), then Model.load validates it against that digest, plans the graph
-// and packs the weights. Both halves are timed apart.
+// FaceEngine.create's calls, one model at a time so each is timed apart (create overlaps the hashes
+// with the wasm compile): Model.contentDigest hashes the file with the platform's SHA-256
+// (WebCrypto), then Model.load validates it against that digest, plans the graph and packs the weights.
 for (const [role, bytes] of [['embedder', models.embedder], ['detector', models.detector], ...(models.antispoof ?? []).map((b, i) => [`antispoof ${i}`, b])] as [string, Uint8Array][]) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes.subarray(F.HEADER_SIZE) as BufferSource));
+  const digest = await Model.contentDigest(bytes);
   lap(`SHA-256 (WebCrypto) ${role} (${bytes.length.toLocaleString('en')} B)`);
   Model.load(exports, arena, bytes, digest);
   lap(`Model.load ${role}: validate, plan, pack`);
