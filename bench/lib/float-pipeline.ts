@@ -4,6 +4,7 @@
 // 150x150 "fa150" template, the embedder, the two MiniFASNet patches (upstream's box scaling), and
 // cosine matching. Same images, same sizes, same rules as the engine; only the arithmetic differs.
 import { FA150_TEMPLATE, EMBED_SIZE } from '../../js/engine.js';
+import { softmax } from '../../tools/convert/evaluate.js';
 
 export interface Rgba { data: Uint8Array | Uint8ClampedArray; width: number; height: number }
 export interface Face { x: number; y: number; w: number; h: number; score: number; lm: number[] }
@@ -195,13 +196,6 @@ export function unit(v: ArrayLike<number>): Float32Array {
   for (let i = 0; i < v.length; i++) n += v[i] * v[i];
   n = Math.sqrt(n) || 1;
   return Float32Array.from(v, (x) => x / n);
-}
-
-export function softmax(v: ArrayLike<number>): number[] {
-  const m = Math.max(...Array.from(v));
-  const e = Array.from(v, (x) => Math.exp(x - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / s);
 }
 
 export interface FloatVerify {

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { sharedPath } from '../convert/models.js';
+import { softmax } from '../convert/evaluate.js';
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
@@ -51,12 +52,7 @@ export class FloatYunet {
   release(): Promise<void> { return this.s.release(); }
 }
 
-export function softmax(v: ArrayLike<number>): number[] {
-  const m = Math.max(...Array.from(v));
-  const e = Array.from(v, (x) => Math.exp(x - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / s);
-}
+export { softmax }; // accuracy.ts takes it from here with the references
 
 /** MiniFASNet float (our ONNX exports of the upstream .pth, checked against PyTorch in ../shared). */
 export class FloatMiniFas {
