@@ -12,16 +12,14 @@
 // (zero where the tap falls into the padding), so only these tap means are accumulated, never the
 // outputs themselves. Everything is plain float64 arithmetic in a fixed order: the result is
 // deterministic.
-import type { Graph, Node } from './ir.js';
+import { isLinear, type Graph, type LinearNode as Linear } from './ir.js';
 import { quantizeInput, runOp, type QTensor } from './int8-exec.js';
 import type { Rgb } from './image.js';
 import type { Quantized } from './quantize.js';
 import { windowOut } from './shapes.js';
 import type { WfmModel } from './wfm.js';
 
-type Linear = Extract<Node, { op: 'conv2d' | 'depthwise' | 'fc' }>;
 
-const isLinear = (n: Node): n is Linear => n.op === 'conv2d' || n.op === 'depthwise' || n.op === 'fc';
 
 export interface BiasCorrectionOptions {
   /**

@@ -8,7 +8,7 @@ import { faceSamples, spoofSamples, yunetPictures, type FaceSample } from './cal
 import { agreement, floatRefs, int8Outputs, layerSqnr, softmax, type Agreement, type LayerSqnr, type ModelKind } from './evaluate.js';
 import { runFloat } from './float-exec.js';
 import { toNetworkInput, type Rgb } from './image.js';
-import type { Graph } from './ir.js';
+import { isLinear, type Graph } from './ir.js';
 import { loadFaceApiRecognition, loadMiniFasNet, loadYunet, sharedPath } from './models.js';
 import { CalibrationStats, channelRanges, equalizeConsumerInputs, equalizeDepthwiseInputs, prepareGraph, quantize, type QuantizeOptions, type Quantized, type RangeMethod } from './quantize.js';
 import { correctBiases, LinearMeans, type BiasCorrectionReport } from './bias-correction.js';
@@ -204,7 +204,7 @@ export async function convertModel(spec: ModelSpec, sizes: Sizes = FULL): Promis
     pc.tick();
   }
   if (moments) {
-    const linear = graph.nodes.filter((n) => n.op === 'conv2d' || n.op === 'depthwise' || n.op === 'fc');
+    const linear = graph.nodes.filter(isLinear);
     const rounded = linear.filter((n) => moments.usable(n.output)).length;
     notes.push(`weights of ${rounded} of ${linear.length} conv/depthwise/fc layers rounded to minimise the layer's output error on the calibration inputs ` +
       `(rounding.ts: exhaustive for 3x3 depthwise kernels, GPTQ otherwise${spec.roundingPositions ? `, at most ${spec.roundingPositions} positions per image` : ''}; ` +

@@ -80,6 +80,10 @@ export type Node =
   | Conv2dNode | DepthwiseNode | FullyConnectedNode | AddNode | ChannelMulNode | UnaryNode
   | PoolNode | GlobalAvgPoolNode | ConcatNode | PadNode | UpsampleNode | SoftmaxNode;
 
+/** The nodes with weights and a bias: conv2d, depthwise and fully connected. */
+export type LinearNode = Conv2dNode | DepthwiseNode | FullyConnectedNode;
+export const isLinear = (n: Node): n is LinearNode => n.op === 'conv2d' || n.op === 'depthwise' || n.op === 'fc';
+
 export interface InputSpec {
   name: string;
   /** Shape the buffers are planned for (the largest input when spatial dims are dynamic). */

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
-import type { Activation, Graph, InputSpec, Node, Shape } from './ir.js';
+import { isLinear, type Activation, type Graph, type InputSpec, type Node, type Shape } from './ir.js';
 import { nodeOutputShape } from './shapes.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ export function importOnnx(bytes: Uint8Array, meta: OnnxImportMeta): Graph {
     const foldTarget = (onnxName: string, ir: string) => {
       const p = producerOf.get(ir);
       const alone = (consumers.get(onnxName) ?? 0) === 1 && !graphOutputs.has(onnxName);
-      return p && alone && (p.op === 'conv2d' || p.op === 'depthwise' || p.op === 'fc') ? p : undefined;
+      return p && alone && isLinear(p) ? p : undefined;
     };
 
     switch (n.opType) {

@@ -12,7 +12,7 @@
 //                  for maxpool/pad/upsample/concat chains; optional 7-bit (u7) post-ReLU tensors.
 import * as F from '../../assembly/graph/format.js';
 import { quantizeMultipliers, SHIFT_MIN, SHIFT_MIN_WIDE } from '../../js/quant.js';
-import type { Activation, Conv2dNode, Graph, Node, UnaryNode } from './ir.js';
+import { isLinear, type LinearNode, type Activation, type Conv2dNode, type Graph, type Node, type UnaryNode } from './ir.js';
 import type { InputMoments } from './rounding.js';
 import { inferShapes, nodeInputs, windowOut } from './shapes.js';
 import type { WfmModel, WfmOp, WfmTensor } from './wfm.js';
@@ -73,7 +73,7 @@ export function prepareGraph(source: Graph): Prepared {
     const a = act as UnaryNode;
     const producer = nodes.find((n) => n.output === a.input);
     if (!producer || consumersOf(a.input).length !== 1 || outputs.includes(a.input)) continue;
-    const fusable = producer.op === 'conv2d' || producer.op === 'depthwise' || producer.op === 'fc' || (producer.op === 'add' && a.op !== 'prelu');
+    const fusable = isLinear(producer) || (producer.op === 'add' && a.op !== 'prelu');
     if (!fusable || (producer as { act: Activation }).act.kind !== 'none') continue;
     const activation: Activation = a.op === 'prelu' ? { kind: 'prelu', slopes: a.slopes! } : { kind: a.op as 'relu' | 'relu6' };
     nodes = nodes.filter((n) => n !== act).map((n) => (n === producer ? ({ ...producer, act: activation, output: a.output } as Node) : n));
@@ -140,13 +140,13 @@ function equalizeInputs(graph: Graph, ranges: Map<string, Float64Array>, into: '
   const count = new Map<string, number>();
   for (const n of graph.nodes) for (const t of nodeInputs(n)) count.set(t, (count.get(t) ?? 0) + 1);
   const nodes = graph.nodes.map((n) => ({ ...n } as Node));
-  const isConsumer = (n: Node) => (into === 'depthwise' ? n.op === 'depthwise' : n.op === 'conv2d' || n.op === 'fc');
+  const isConsumer = (n: Node): n is LinearNode => isLinear(n) && (n.op === 'depthwise') === (into === 'depthwise');
   let pairs = 0;
   for (const p of nodes) {
-    if ((p.op !== 'conv2d' && p.op !== 'depthwise' && p.op !== 'fc') || p.act.kind === 'relu6') continue;
+    if (!isLinear(p) || p.act.kind === 'relu6') continue;
     const t = p.output;
     if (count.get(t) !== 1 || graph.outputs.includes(t)) continue;
-    const ci = nodes.findIndex((n) => isConsumer(n) && 'input' in n && n.input === t);
+    const ci = nodes.findIndex((n) => isConsumer(n) && n.input === t);
     const r = ranges.get(t);
     if (ci < 0 || !r) continue;
     const max = Math.max(...r);
@@ -159,7 +159,7 @@ function equalizeInputs(graph: Graph, ranges: Map<string, Float64Array>, into: '
     else { const per = weights.length / c; for (let i = 0; i < weights.length; i++) weights[i] *= g[Math.floor(i / per)]; }
     Object.assign(p, { weights, bias: Float32Array.from(p.bias, (b, k) => b * g[k]) });
     // depthwise [kh][kw][c], conv OHWI and fc [n][k] over an NHWC flatten: the input channel is the index modulo c
-    const consumer = nodes[ci] as Extract<Node, { op: 'conv2d' | 'depthwise' | 'fc' }>;
+    const consumer = nodes[ci] as LinearNode;
     nodes[ci] = { ...consumer, weights: Float32Array.from(consumer.weights, (w, i) => w / g[i % c]) } as Node;
     pairs++;
   }

@@ -14,11 +14,9 @@
 //   (Cholesky form), which is exact for one column at a time.
 // Scales stay max|w| / 127 (the file records nothing new), and every computation is plain float64
 // in a fixed order: the result is deterministic.
-import type { Graph, Node } from './ir.js';
+import { isLinear, type Graph, type LinearNode as Linear } from './ir.js';
 import { windowOut } from './shapes.js';
 
-type Linear = Extract<Node, { op: 'conv2d' | 'depthwise' | 'fc' }>;
-const isLinear = (n: Node): n is Linear => n.op === 'conv2d' || n.op === 'depthwise' || n.op === 'fc';
 
 /** Depthwise kernels with at most this many taps are rounded exhaustively (2^K combinations). */
 export const EXHAUSTIVE_TAPS = 10;
