@@ -15,8 +15,10 @@ export interface DetectorCanvas {
   canvas: number;
   inW: number; inH: number;
   dw: number; dh: number;
-  /** Detector pixels per image pixel, on both axes (dw over the bordered width). */
+  /** Detector pixels per image pixel, on both axes. */
   effective: number;
+  /** Where the image starts on the canvas, in image pixels (the scaled border; 0 without one). */
+  offset: number;
 }
 
 /** Resizes an RGB image in wasm to dw x dh, halving first while the shrink exceeds 2x. */
@@ -32,29 +34,26 @@ export function resizeRgb(x: WasmExports, b: Buffers, src: number, w: number, h:
 }
 
 /**
- * The detector canvas for the w x h RGB image at `rgb` with a zero border of `pad` pixels. The
- * bordered frame, or else the scaled image, goes to buffer 'frameScratch' (the scaled one to
- * 'detSmall' when both exist); the result lives in 'detCanvas' until the next call.
+ * The detector canvas for the w x h RGB image at `rgb` with a zero border of `pad` pixels. The border
+ * is added at detector scale: the image is scaled as the bordered frame would be, then placed `pad`
+ * (scaled) from the corner, so the retry for tight crops never holds a full-resolution bordered copy
+ * (a 1280x960 frame needed 17 MB for it, a 1x10000 strip 600 MB). The scaled image goes to buffer
+ * 'frameScratch' (unbordered) or 'detSmall'; the result lives in 'detCanvas' until the next call.
  */
 export function detectorCanvas(x: WasmExports, b: Buffers, rgb: number, w: number, h: number, pad: number, maxSide: number): DetectorCanvas {
-  const cw = w + 2 * pad, ch = h + 2 * pad;
-  let src = rgb;
-  if (pad > 0) {
-    src = b('frameScratch').get(cw * ch * 3);
-    check('pad', x.pasteImage(rgb, w, h, 3, src, cw, ch, pad, pad, 0));
-  }
-  const scale = Math.min(1, maxSide / Math.max(cw, ch));
-  const dw = Math.max(1, Math.round(cw * scale)), dh = Math.max(1, Math.round(ch * scale));
+  const scale = Math.min(1, maxSide / Math.max(w + 2 * pad, h + 2 * pad));
+  const ps = Math.floor(pad * scale);
+  const iw = Math.max(1, Math.min(maxSide - 2 * ps, Math.round(w * scale))), ih = Math.max(1, Math.min(maxSide - 2 * ps, Math.round(h * scale)));
+  const dw = iw + 2 * ps, dh = ih + 2 * ps;
   const inW = Math.min(640, Math.max(32, Math.ceil(dw / 32) * 32)), inH = Math.min(640, Math.max(32, Math.ceil(dh / 32) * 32));
   const canvas = b('detCanvas').get(inW * inH * 3);
-  if (dw === cw && dh === ch) {
-    check('letterbox', x.pasteImage(src, cw, ch, 3, canvas, inW, inH, 0, 0, 0));
-  } else {
-    // the scaled image borrows frameScratch (free between pixel conversion and alignment) unless
-    // the padded frame occupies it
-    const small = b(pad > 0 ? 'detSmall' : 'frameScratch').get(dw * dh * 3);
-    resizeRgb(x, b, src, cw, ch, dw, dh, small);
-    check('letterbox', x.pasteImage(small, dw, dh, 3, canvas, inW, inH, 0, 0, 0));
+  let src = rgb;
+  if (iw !== w || ih !== h) {
+    // the scaled image borrows frameScratch (free between pixel conversion and alignment)
+    src = b(pad > 0 ? 'detSmall' : 'frameScratch').get(iw * ih * 3);
+    resizeRgb(x, b, rgb, w, h, iw, ih, src);
   }
-  return { canvas, inW, inH, dw, dh, effective: dw / cw };
+  check('letterbox', x.pasteImage(src, iw, ih, 3, canvas, inW, inH, ps, ps, 0));
+  const effective = iw / w;
+  return { canvas, inW, inH, dw, dh, effective, offset: ps / effective };
 }

@@ -7,16 +7,19 @@
 import { loadWasm, type Backend, type WasmSources } from './loader.js';
 import type { WasmExports } from './wasm-abi.js';
 import { Model, Arena } from './model.js';
-import { WasmfaceError, OutOfMemoryError, check, ModelFormatError, KernelError } from './errors.js';
+import { WasmfaceError, check, ModelFormatError, KernelError, DisposedError, OptionError, OutOfMemoryError } from './errors.js';
 import { PixelFormat } from './kernels.js';
 import { checkImage, type ImageInput } from './image.js';
-import { Template, TemplateError } from './template.js';
+import { Template, TemplateError, checkUnitEmbedding, MAX_MODEL_ID_BYTES } from './template.js';
+import { Gallery, type IdentifyMatch } from './gallery.js';
+import { optionsObject, optNumber, optBoolean, optString, lookup, describeValue } from './options.js';
+import { utf8Encode } from './utf8.js';
 import { PINNED_MODELS } from './pinned-models.js';
 import { DEFAULT_OPERATING_POINTS, LIVENESS_OPERATING_POINTS, type OperatingPoints } from './operating-points.js';
 import { assessQuality, type FaceQuality } from './quality.js';
 import { FaceSession, type SessionOptions } from './session.js';
 import { isUint8Array, isArrayBuffer } from './bytes.js';
-import { isGzip, gunzipNative } from './gzip.js';
+import { isGzip, gunzipNative, MAX_GUNZIP_BYTES } from './gzip.js';
 import { WasmBuffer } from './wasm-buffer.js';
 import { detectorCanvas } from './detector-canvas.js';
 
@@ -27,10 +30,8 @@ export class NoFaceError extends WasmfaceError {
   }
 }
 
-/** A method was called after dispose(). */
-export class DisposedError extends WasmfaceError {
-  constructor() { super('E_DISPOSED', 'this FaceEngine was disposed; create a new one'); }
-}
+export { DisposedError, Gallery };
+export type { IdentifyMatch };
 
 export type ModelSource = Uint8Array | ArrayBuffer | URL | string | Response | PromiseLike<Response>;
 
@@ -147,7 +148,32 @@ export interface VerifyResult {
 
 export interface Timings { convert: number; detect: number; align: number; embed: number; liveness: number; match: number; total: number }
 
-export interface IdentifyMatch { id: string; score: number }
+export interface IdentifyOptions {
+  /** How many ranked candidates to return (default 5). */
+  topK?: number;
+  /** Named threshold for `match` (default 'far1e-3'). */
+  operatingPoint?: string;
+  /** Explicit cosine threshold for `match` (overrides operatingPoint). */
+  threshold?: number;
+  /** Run anti-spoofing (default: when the engine has the models), as verify does. */
+  liveness?: boolean;
+}
+
+export interface IdentifyResult {
+  /** The best candidate when it reaches the threshold and (when checked) the face is live; else null. */
+  match: IdentifyMatch | null;
+  /**
+   * Ranked candidates, best first. Empty when anti-spoofing was run and did not judge the face live:
+   * a spoof (or a face that could not be judged) is never ranked against the gallery.
+   */
+  matches: IdentifyMatch[];
+  threshold: number;
+  operatingPoint: string | null;
+  liveness: Liveness | null;
+  faces: number;
+  face: DetectedFace;
+  quality: FaceQuality;
+}
 
 export interface FrameAnalysis {
   faces: number;
@@ -175,6 +201,43 @@ const MAX_FACES = 64, MAX_CANDIDATES = 4096, FACE_FLOATS = 15;
 const MIN_LIVENESS_CONTEXT = 0.4;
 /** A face this wide (pixels) in the coarse pass is well inside YuNet's range, so its landmarks stand. */
 const COARSE_MIN_FACE = 64;
+/** Anti-spoofing context scales a model may state (MiniFASNet: 2.7 and 4). */
+const MIN_PATCH_SCALE = 1, MAX_PATCH_SCALE = 8;
+/** Option keys each object of FaceEngineOptions takes: anything else is a typo, refused. */
+const OPTION_KEYS = {
+  engine: ['backend', 'wasm', 'models', 'pinnedModels', 'operatingPoints', 'memoryLimitMB', 'detector', 'embedder', 'maxFrameSide', 'liveness'],
+  models: ['detector', 'embedder', 'antispoof'],
+  detector: ['scoreThreshold', 'nmsIou', 'maxSide', 'padRetry', 'fuse', 'coarseSide'],
+  embedder: ['flip'],
+  liveness: ['operatingPoint', 'threshold'],
+  verify: ['operatingPoint', 'threshold', 'liveness'],
+  identify: ['topK', 'operatingPoint', 'threshold', 'liveness'],
+  analyze: ['embed', 'liveness'],
+} as const;
+
+/** Checks the shape of FaceEngineOptions up front (values are checked where they are used). */
+function checkEngineOptions(options: unknown): FaceEngineOptions {
+  const o = optionsObject<FaceEngineOptions>(options, 'FaceEngine options', OPTION_KEYS.engine);
+  if (options === undefined) throw new OptionError('FaceEngine.create needs options { wasm, models }');
+  const models = optionsObject<FaceEngineOptions['models']>(o.models, 'models', OPTION_KEYS.models);
+  if (!models.detector || !models.embedder) throw new OptionError('models needs a detector and an embedder (model bytes, URLs or Responses)');
+  if (models.antispoof !== undefined && (!Array.isArray(models.antispoof) || models.antispoof.length > 8)) throw new OptionError(`models.antispoof must be an array of at most 8 model sources, got ${describeValue(models.antispoof)}`);
+  optionsObject(o.detector, 'detector', OPTION_KEYS.detector);
+  optionsObject(o.embedder, 'embedder', OPTION_KEYS.embedder);
+  optionsObject(o.liveness, 'liveness', OPTION_KEYS.liveness);
+  if (o.pinnedModels !== undefined && o.pinnedModels !== false) {
+    const pins = optionsObject<Record<string, string>>(o.pinnedModels, 'pinnedModels', Object.keys(o.pinnedModels as object));
+    for (const [id, pin] of Object.entries(pins)) if (typeof pin !== 'string' || !/^[0-9a-f]{64}$/.test(pin)) throw new OptionError(`pinnedModels['${id}'] must be a SHA-256 in lower-case hex (see Model.pin), got ${describeValue(pin)}`);
+  }
+  if (o.operatingPoints !== undefined) {
+    const all = optionsObject<Record<string, OperatingPoints>>(o.operatingPoints, 'operatingPoints', Object.keys(o.operatingPoints as object));
+    for (const [id, points] of Object.entries(all)) {
+      const p = optionsObject<OperatingPoints>(points, `operatingPoints['${id}']`, Object.keys((points ?? {}) as object));
+      for (const [name, t] of Object.entries(p)) optNumber(t, `operatingPoints['${id}'].${name}`, -1, 1);
+    }
+  }
+  return o as FaceEngineOptions;
+}
 
 /** A face found in a frame halved `scale` times smaller, in the caller's image coordinates. */
 function toImage(f: DetectedFace, scale: number): DetectedFace {
@@ -211,9 +274,16 @@ function halveInterleaved(src: Uint8Array | Uint8ClampedArray, w: number, h: num
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 
+/**
+ * The model file as bytes of our own: caller buffers are copied first, so what is hashed is what is
+ * loaded (a caller reusing its buffer cannot change the weights after the pinned digest was checked).
+ */
 async function toBytes(src: ModelSource, what: string): Promise<Uint8Array> {
-  if (isUint8Array(src)) return src;
-  if (isArrayBuffer(src)) return new Uint8Array(src);
+  if (isUint8Array(src)) return src.slice();
+  if (isArrayBuffer(src)) return new Uint8Array(src.slice(0));
+  if (src === null || src === undefined || (typeof src !== 'string' && typeof src !== 'object' && typeof src !== 'function')) {
+    throw new ModelFormatError(`${what}: expected the model's bytes (Uint8Array, ArrayBuffer), a URL or a Response, got ${describeValue(src)}`);
+  }
   let response: Response;
   if (typeof src === 'string' || (typeof URL !== 'undefined' && src instanceof URL)) {
     if (typeof fetch !== 'function') throw new ModelFormatError(`${what}: no fetch() in this engine, pass the model bytes instead`);
@@ -221,6 +291,7 @@ async function toBytes(src: ModelSource, what: string): Promise<Uint8Array> {
   } else {
     response = await (src as Response | PromiseLike<Response>);
   }
+  if (!response || typeof response.arrayBuffer !== 'function') throw new ModelFormatError(`${what}: expected the model's bytes, a URL or a Response, got ${describeValue(response)}`);
   if (!response.ok) throw new ModelFormatError(`${what}: fetching the model failed (HTTP ${response.status})`);
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -232,30 +303,30 @@ export class FaceEngine {
   private readonly detOutputIndex: number[];
   private readonly antispoofScales: number[];
   private readonly opts: Required<NonNullable<FaceEngineOptions['detector']>> & { flip: boolean; livenessThreshold: number; maxFrameSide: number };
+  /** Length of the embedder's embeddings: templates of any other length are refused. */
+  readonly embeddingDim: number;
 
   private constructor(readonly wasm: WasmExports, readonly backend: Backend, private readonly detector: Model, private readonly embedder: Model,
                       private readonly antispoof: Model[], private readonly operatingPoints: OperatingPoints, options: FaceEngineOptions, arena: Arena) {
     this.arena = arena;
-    const num = (v: unknown, name: string, lo: number, hi: number) => {
-      if (v !== undefined && !(typeof v === 'number' && v >= lo && v <= hi)) throw new WasmfaceError('E_OPTION', `${name} must be a number in [${lo}, ${hi}], got ${String(v)}`);
-    };
-    num(options.detector?.scoreThreshold, 'detector.scoreThreshold', 0, 1);
-    num(options.detector?.nmsIou, 'detector.nmsIou', 0, 1);
-    num(options.detector?.maxSide, 'detector.maxSide', 32, 640);
-    num(options.detector?.coarseSide, 'detector.coarseSide', 0, 640);
-    num(options.liveness?.threshold, 'liveness.threshold', 0, 1);
-    num(options.maxFrameSide, 'maxFrameSide', 0, 16384);
+    const det = options.detector ?? {}, emb = options.embedder ?? {}, live = options.liveness ?? {};
+    const livenessPoint = optString(live.operatingPoint, 'liveness.operatingPoint') ?? 'default';
     this.opts = {
-      scoreThreshold: options.detector?.scoreThreshold ?? 0.6,
-      nmsIou: options.detector?.nmsIou ?? 0.3,
-      maxSide: Math.min(640, options.detector?.maxSide ?? 640),
-      padRetry: options.detector?.padRetry ?? true,
-      fuse: options.detector?.fuse ?? true,
-      coarseSide: options.detector?.coarseSide ?? 0,
-      maxFrameSide: options.maxFrameSide ?? 1280,
-      flip: options.embedder?.flip ?? true,
-      livenessThreshold: options.liveness?.threshold ?? FaceEngine.livenessPoint(options.liveness?.operatingPoint ?? 'default'),
+      scoreThreshold: optNumber(det.scoreThreshold, 'detector.scoreThreshold', 0, 1) ?? 0.6,
+      nmsIou: optNumber(det.nmsIou, 'detector.nmsIou', 0, 1) ?? 0.3,
+      maxSide: optNumber(det.maxSide, 'detector.maxSide', 32, 640, true) ?? 640,
+      padRetry: optBoolean(det.padRetry, 'detector.padRetry') ?? true,
+      fuse: optBoolean(det.fuse, 'detector.fuse') ?? true,
+      coarseSide: optNumber(det.coarseSide, 'detector.coarseSide', 0, 640, true) ?? 0,
+      maxFrameSide: optNumber(options.maxFrameSide, 'maxFrameSide', 0, 16384, true) ?? 1280,
+      flip: optBoolean(emb.flip, 'embedder.flip') ?? true,
+      livenessThreshold: optNumber(live.threshold, 'liveness.threshold', 0, 1) ?? FaceEngine.livenessPoint(livenessPoint),
     };
+    this.embeddingDim = embedder.meta.outputs.length === 1 ? this.wasm.modelOutputInfo(embedder.handleForEngine, 0, 3) : 0;
+    if (!(this.embeddingDim >= 1 && this.embeddingDim <= 4096) || embedder.meta.outputs.length !== 1) {
+      throw new ModelFormatError(`embedder '${embedder.id}' must have one output of 1..4096 values (has ${embedder.meta.outputs.length} outputs)`);
+    }
+    if (utf8Encode(embedder.id).length > MAX_MODEL_ID_BYTES) throw new ModelFormatError(`embedder id '${embedder.id.slice(0, 80)}…' is longer than the ${MAX_MODEL_ID_BYTES} bytes a template records`);
     this.detOutputIndex = YUNET_OUTPUTS.map((name) => {
       const i = detector.meta.outputs.findIndex((o) => o.name === name);
       if (i < 0) throw new ModelFormatError(`detector model '${detector.id}' has no output '${name}' (is it a YuNet conversion?)`);
@@ -263,7 +334,8 @@ export class FaceEngine {
     });
     this.antispoofScales = antispoof.map((m) => {
       const s = Number((m.meta as { patchScale?: number }).patchScale ?? /-(\d+(?:\.\d+)?)$/.exec(m.id)?.[1]);
-      if (!(s > 0)) throw new ModelFormatError(`anti-spoofing model '${m.id}' does not state its patch scale`);
+      // MiniFASNets use 1x-4x context around the face box; beyond this range the crop is meaningless
+      if (!(s >= MIN_PATCH_SCALE && s <= MAX_PATCH_SCALE)) throw new ModelFormatError(`anti-spoofing model '${m.id}' states patch scale ${s}, outside [${MIN_PATCH_SCALE}, ${MAX_PATCH_SCALE}] (or none)`);
       return s;
     });
     if (this.embedder.inputSize.width !== EMBED_SIZE || this.embedder.inputSize.height !== EMBED_SIZE) {
@@ -272,13 +344,14 @@ export class FaceEngine {
   }
 
   private static livenessPoint(name: string): number {
-    const t = LIVENESS_OPERATING_POINTS[name];
-    if (t === undefined) throw new WasmfaceError('E_OPERATING_POINT', `no liveness operating point '${name}' (have: ${Object.keys(LIVENESS_OPERATING_POINTS).join(', ')})`);
+    const t = lookup(LIVENESS_OPERATING_POINTS, name);
+    if (t === undefined) throw new WasmfaceError('E_OPERATING_POINT', `liveness.operatingPoint '${String(name)}' is not a liveness operating point (have: ${Object.keys(LIVENESS_OPERATING_POINTS).join(', ')})`);
     return t;
   }
 
   /** Loads the wasm build and the models (validated, and checked against the pinned SHA-256s). */
   static async create(options: FaceEngineOptions): Promise<FaceEngine> {
+    options = checkEngineOptions(options);
     // The model bytes (fetches, in browsers) and their SHA-256 (WebCrypto, off the main thread) are
     // under way while the wasm compiles; Model.load then only validates, plans and packs. The largest
     // model is loaded first: its file copy, freed after packing, then holds the smaller ones, which
@@ -287,7 +360,7 @@ export class FaceEngine {
       ...(options.models.antispoof ?? []).map((src, i) => [src, `anti-spoofing model ${i}`] as [ModelSource, string])];
     const prepared = sources.map(async ([src, what]) => {
       let bytes = await toBytes(src, what);
-      if (isGzip(bytes)) bytes = (await gunzipNative(bytes)) ?? bytes;
+      if (isGzip(bytes)) bytes = (await gunzipNative(bytes, MAX_GUNZIP_BYTES)) ?? bytes;
       return { bytes, digest: await Model.contentDigest(bytes), what };
     });
     prepared.forEach((p) => p.catch(() => undefined)); // awaited below; no unhandled rejection if the wasm fails first
@@ -301,13 +374,13 @@ export class FaceEngine {
         const m = Model.load(exports, arena, bytes, digest);
         loaded.push(m);
         if (pins) {
-          const want = pins[m.id];
+          const want = lookup(pins, m.id);
           if (!want) throw new ModelFormatError(`${what} '${m.id}' is not a pinned model; pass pinnedModels: false to use your own conversions`);
           if (want !== m.pin) throw new ModelFormatError(`${what} '${m.id}' does not match its pinned fingerprint (got ${m.pin.slice(0, 16)}…): refusing a modified model`);
         }
       }
       const [embedder, detector, ...antispoof] = loaded;
-      const points = options.operatingPoints?.[embedder.id] ?? DEFAULT_OPERATING_POINTS[embedder.id] ?? {};
+      const points = lookup(options.operatingPoints ?? {}, embedder.id) ?? lookup(DEFAULT_OPERATING_POINTS, embedder.id) ?? {};
       return new FaceEngine(exports, backend, detector, embedder, antispoof, points, options, arena);
     } catch (e) {
       for (const m of loaded) m.dispose();
@@ -372,7 +445,7 @@ export class FaceEngine {
   /** Runs YuNet on the image placed at (offX, offY) of a canvas of canvasW x canvasH; faces in image coordinates. */
   private detectOn(rgb: number, w: number, h: number, pad: number, maxSide = this.opts.maxSide): number {
     const x = this.wasm, o = this.opts;
-    const { canvas, inW, inH, effective } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, maxSide);
+    const { canvas, inW, inH, effective, offset } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, maxSide);
     this.detector.setInputSize(inW, inH);
     this.detector.runResident(canvas, inW, inH);
     // dequantise the 12 outputs into one buffer and pass their addresses
@@ -388,7 +461,7 @@ export class FaceEngine {
       at += sizes[k] * 4;
     });
     new Int32Array(x.memory.buffer, table, 12).set(ptrs);
-    const n = x.detectDecode(table, inW, inH, o.scoreThreshold, o.nmsIou, 1 / effective, -pad, -pad,
+    const n = x.detectDecode(table, inW, inH, o.scoreThreshold, o.nmsIou, 1 / effective, -offset, -offset,
       this.b('detWork').get(MAX_CANDIDATES * FACE_FLOATS * 4), MAX_CANDIDATES, this.b('faces').get(MAX_FACES * FACE_FLOATS * 4), MAX_FACES, o.fuse ? 1 : 0);
     if (n < 0) check('detector decoding', n);
     return n;
@@ -581,13 +654,13 @@ export class FaceEngine {
     new Float32Array(x.memory.buffer, p, dim).set(sum!);
     const norm = x.l2Normalize(p, dim);
     if (norm < 0) throw new KernelError('enrolment normalisation', norm);
-    return new Template(this.embedder.id, new Float32Array(x.memory.buffer, p, dim).slice(), list.length);
+    return new Template(this.embedder.id, new Float32Array(x.memory.buffer, p, dim).slice(), Math.min(list.length, 65535));
   }
 
   /** Threshold of a named operating point. */
   threshold(operatingPoint = 'far1e-3'): number {
-    const t = this.operatingPoints[operatingPoint];
-    if (t === undefined) throw new WasmfaceError('E_OPERATING_POINT', `no operating point '${operatingPoint}' for model '${this.embedder.id}' (have: ${Object.keys(this.operatingPoints).join(', ') || 'none'})`);
+    const t = lookup(this.operatingPoints, operatingPoint);
+    if (t === undefined) throw new WasmfaceError('E_OPERATING_POINT', `operatingPoint '${String(operatingPoint)}' is not an operating point for model '${this.embedder.id}' (have: ${Object.keys(this.operatingPoints).join(', ') || 'none'})`);
     return t;
   }
 
@@ -595,11 +668,10 @@ export class FaceEngine {
   verify(image: ImageInput, template: Template | Uint8Array, options: VerifyOptions = {}): VerifyResult {
     this.live();
     const t0 = now();
-    const tpl = template instanceof Template ? template : Template.fromBytes(template, this.embedder.id);
-    if (tpl.modelId !== this.embedder.id) throw new TemplateError('E_TEMPLATE_MODEL', `template was made by model '${tpl.modelId}', this engine uses '${this.embedder.id}': re-enrol the person`);
-    const operatingPoint = options.threshold === undefined ? options.operatingPoint ?? 'far1e-3' : null;
-    const threshold = options.threshold ?? this.threshold(operatingPoint!);
-    if (!(threshold >= -1 && threshold <= 1)) throw new WasmfaceError('E_THRESHOLD', `threshold must be a cosine similarity in [-1, 1], got ${threshold}`);
+    const o = optionsObject<VerifyOptions>(options, 'verify options', OPTION_KEYS.verify);
+    const tplEmbedding = this.templateEmbedding(template);
+    const { operatingPoint, threshold } = this.decisionThreshold(o);
+    const useLiveness = optBoolean(o.liveness, 'liveness') ?? true;
     const { rgb, w, h, scale } = this.toRgb(image);
     const t1 = now();
     const faces = this.findFaces(rgb, w, h, true);
@@ -611,9 +683,9 @@ export class FaceEngine {
     const t3 = now();
     const e = this.embedCrop(crop);
     const t4 = now();
-    const liveness = options.liveness === false ? null : this.livenessOf(rgb, w, h, face);
+    const liveness = useLiveness ? this.livenessOf(rgb, w, h, face) : null;
     const t5 = now();
-    const score = this.score(e, tpl.embedding);
+    const score = this.score(e, tplEmbedding);
     const t6 = now();
     return {
       match: score >= threshold && (liveness?.live ?? true), score, threshold, operatingPoint, liveness, faces: faces.length, face: toImage(face, scale), quality,
@@ -621,22 +693,37 @@ export class FaceEngine {
     };
   }
 
-  /** Cosine similarity (in wasm) of the embedding at ptr with a template embedding. */
+  /** The checked embedding of a template for this engine: its model, its length, unit norm. */
+  private templateEmbedding(template: Template | Uint8Array): Float32Array {
+    if (!(template instanceof Template) && !isUint8Array(template)) throw new TemplateError('E_TEMPLATE', `expected a Template or its bytes, got ${describeValue(template)}`);
+    const tpl = template instanceof Template ? template : Template.fromBytes(template, this.embedder.id);
+    if (tpl.modelId !== this.embedder.id) throw new TemplateError('E_TEMPLATE_MODEL', `template was made by model '${tpl.modelId}', this engine uses '${this.embedder.id}': re-enrol the person`);
+    return checkUnitEmbedding(tpl.embedding, 'template embedding', this.embeddingDim);
+  }
+
+  /** Threshold of a decision call: explicit, or a named operating point (default far1e-3). */
+  private decisionThreshold(o: { operatingPoint?: string; threshold?: number }): { operatingPoint: string | null; threshold: number } {
+    if (o.threshold !== undefined) return { operatingPoint: null, threshold: optNumber(o.threshold, 'threshold', -1, 1)! };
+    const operatingPoint = optString(o.operatingPoint, 'operatingPoint') ?? 'far1e-3';
+    return { operatingPoint, threshold: this.threshold(operatingPoint) };
+  }
+
+  /** Cosine similarity (in wasm) of the embedding at ptr with a checked unit embedding, within [-1, 1]. */
   private score(ptr: number, emb: Float32Array): number {
     const x = this.wasm, dim = emb.length;
     const g = this.b('one').get(dim * 4), s = this.b('oneScore').get(4);
     new Float32Array(x.memory.buffer, g, dim).set(emb);
     check('match', x.matchScores(ptr, g, 1, dim, s));
-    return new Float32Array(x.memory.buffer, s, 1)[0];
+    return Math.max(-1, Math.min(1, new Float32Array(x.memory.buffer, s, 1)[0]));
   }
 
-  /** Cosine similarity of two embeddings or templates (same model). */
+  /** Cosine similarity of two unit embeddings of this engine's model (refused unless both are). */
   compareEmbeddings(a: Float32Array, b: Float32Array): number {
     this.live();
-    if (a.length !== b.length) throw new TemplateError('E_TEMPLATE', `embeddings of different lengths (${a.length}, ${b.length})`);
-    const p = this.b('cmp').get(a.length * 4);
-    new Float32Array(this.wasm.memory.buffer, p, a.length).set(a);
-    return this.score(p, b);
+    const ea = checkUnitEmbedding(a, 'first embedding', this.embeddingDim), eb = checkUnitEmbedding(b, 'second embedding', this.embeddingDim);
+    const p = this.b('cmp').get(ea.length * 4);
+    new Float32Array(this.wasm.memory.buffer, p, ea.length).set(ea);
+    return this.score(p, eb);
   }
 
   /** Live-score threshold in use (liveness operating point or explicit). */
@@ -648,17 +735,36 @@ export class FaceEngine {
     return new FaceSession(this, options);
   }
 
-  /** A gallery of templates held in wasm memory for 1:N identification. */
+  /** A gallery of templates held in wasm memory for 1:N identification (unusable once the engine is disposed). */
   createGallery(): Gallery {
     this.live();
-    return new Gallery(this, this.wasm, this.embedder.id);
+    return new Gallery(this, this.wasm, this.embedder.id, this.embeddingDim, () => this.live());
   }
 
-  /** Embedding of the largest face, ranked against a gallery. */
-  identify(image: ImageInput, gallery: Gallery, options: { topK?: number } = {}): { matches: IdentifyMatch[]; faces: number; face: DetectedFace } {
+  /**
+   * The largest face ranked against a gallery, with the liveness policy of verify: anti-spoofing
+   * runs by default, and a face it does not judge live gets no candidates and no match.
+   */
+  identify(image: ImageInput, gallery: Gallery, options: IdentifyOptions = {}): IdentifyResult {
     this.live();
-    const { embedding, faces, face } = this.embed(image);
-    return { matches: gallery.search(embedding, options.topK ?? 5), faces, face };
+    const o = optionsObject<IdentifyOptions>(options, 'identify options', OPTION_KEYS.identify);
+    if (!(gallery instanceof Gallery) || gallery.owner !== this) throw new OptionError('identify needs a gallery made by this engine\'s createGallery() (its templates live in this engine\'s memory)');
+    if (gallery.modelId !== this.embedder.id) throw new TemplateError('E_TEMPLATE_MODEL', `the gallery holds templates of model '${gallery.modelId}', this engine uses '${this.embedder.id}': re-enrol`);
+    const topK = optNumber(o.topK, 'topK', 1, 10_000_000, true) ?? 5;
+    const { operatingPoint, threshold } = this.decisionThreshold(o);
+    const useLiveness = optBoolean(o.liveness, 'liveness') ?? true;
+    const { rgb, w, h, scale } = this.toRgb(image);
+    const faces = this.findFaces(rgb, w, h, true);
+    if (!faces.length) throw new NoFaceError();
+    const face = FaceEngine.pick(faces);
+    const crop = this.align(rgb, w, h, face);
+    const quality = this.qualityOf(face, w, h, scale, crop);
+    const e = this.embedCrop(crop);
+    const embedding = new Float32Array(this.wasm.memory.buffer, e, this.embeddingDim).slice();
+    const liveness = useLiveness ? this.livenessOf(rgb, w, h, face) : null;
+    const matches = liveness && !liveness.live ? [] : gallery.search(embedding, topK);
+    const match = matches.length && matches[0].score >= threshold ? matches[0] : null;
+    return { match, matches, threshold, operatingPoint, liveness, faces: faces.length, face: toImage(face, scale), quality };
   }
 
   dispose(): void {
@@ -673,98 +779,6 @@ export class FaceEngine {
 // `using engine = await FaceEngine.create(...)` where the engine has explicit resource management.
 const disposeSymbol = (Symbol as { dispose?: symbol }).dispose;
 if (disposeSymbol) Object.defineProperty(FaceEngine.prototype, disposeSymbol, { value(this: FaceEngine) { this.dispose(); } });
-
-/** Templates of enrolled people in wasm memory; removal zeroes what the template held. */
-export class Gallery {
-  private ids: string[] = [];
-  private index = new Map<string, number>();
-  private ptr = 0;
-  private capacity = 0;
-  private dim = 0;
-
-  constructor(private readonly engine: FaceEngine, private readonly wasm: WasmExports, readonly modelId: string) {}
-
-  get size(): number { return this.ids.length; }
-  get members(): readonly string[] { return this.ids; }
-
-  add(id: string, template: Template | Uint8Array): void {
-    const t = template instanceof Template ? template : Template.fromBytes(template, this.modelId);
-    if (t.modelId !== this.modelId) throw new TemplateError('E_TEMPLATE_MODEL', `template for '${id}' was made by model '${t.modelId}', the gallery holds '${this.modelId}' templates: re-enrol`);
-    if (this.index.has(id)) this.remove(id);
-    if (!this.dim) this.dim = t.embedding.length;
-    if (t.embedding.length !== this.dim) throw new TemplateError('E_TEMPLATE', `template length ${t.embedding.length} does not match the gallery's ${this.dim}`);
-    if (this.ids.length === this.capacity) this.grow(Math.max(16, this.capacity * 2));
-    new Float32Array(this.wasm.memory.buffer, this.ptr + this.ids.length * this.dim * 4, this.dim).set(t.embedding);
-    this.index.set(id, this.ids.length);
-    this.ids.push(id);
-  }
-
-  /** Removes a member; the memory its template held is zeroed (the last row moves into its slot). */
-  remove(id: string): boolean {
-    const i = this.index.get(id);
-    if (i === undefined) return false;
-    const last = this.ids.length - 1, row = this.dim * 4;
-    const mem = new Uint8Array(this.wasm.memory.buffer);
-    if (i !== last) mem.copyWithin(this.ptr + i * row, this.ptr + last * row, this.ptr + (last + 1) * row);
-    mem.fill(0, this.ptr + last * row, this.ptr + (last + 1) * row);
-    this.ids[i] = this.ids[last];
-    this.index.set(this.ids[i], i);
-    this.ids.pop();
-    this.index.delete(id);
-    return true;
-  }
-
-  private grow(capacity: number): void {
-    const p = this.wasm.alloc(capacity * this.dim * 4);
-    if (!p) throw new OutOfMemoryError(capacity * this.dim * 4);
-    if (this.ptr) {
-      new Uint8Array(this.wasm.memory.buffer).copyWithin(p, this.ptr, this.ptr + this.ids.length * this.dim * 4);
-      this.wasm.free(this.ptr); // free() zeroes the old rows
-    }
-    this.ptr = p;
-    this.capacity = capacity;
-  }
-
-  /** Templates of every member (copies), in gallery order: for export to a bundle. */
-  entries(): { id: string; template: Template }[] {
-    return this.ids.map((id, i) => ({
-      id, template: new Template(this.modelId, new Float32Array(this.wasm.memory.buffer, this.ptr + i * this.dim * 4, this.dim).slice()),
-    }));
-  }
-
-  /** The template of one member, or null. */
-  get(id: string): Template | null {
-    const i = this.index.get(id);
-    return i === undefined ? null : new Template(this.modelId, new Float32Array(this.wasm.memory.buffer, this.ptr + i * this.dim * 4, this.dim).slice());
-  }
-
-  /** The k best matches of a unit embedding (cosine), best first. */
-  search(embedding: Float32Array, k = 5): IdentifyMatch[] {
-    if (!this.ids.length) return [];
-    if (embedding.length !== this.dim) throw new TemplateError('E_TEMPLATE', `query length ${embedding.length} does not match the gallery's ${this.dim}`);
-    const x = this.wasm, n = this.ids.length, kk = Math.max(1, Math.min(k, n, 1000));
-    const q = x.alloc(this.dim * 4), scores = x.alloc(n * 4), top = x.alloc(kk * 4);
-    try {
-      if (!q || !scores || !top) throw new OutOfMemoryError(n * 4);
-      new Float32Array(x.memory.buffer, q, this.dim).set(embedding);
-      check('gallery match', x.matchScores(q, this.ptr, n, this.dim, scores));
-      const got = x.matchTopK(scores, n, kk, top);
-      const idx = new Int32Array(x.memory.buffer, top, got), s = new Float32Array(x.memory.buffer, scores, n);
-      return [...idx].map((i) => ({ id: this.ids[i], score: s[i] }));
-    } finally {
-      for (const p of [q, scores, top]) if (p) x.free(p);
-    }
-  }
-
-  /** Frees the gallery's memory (zeroed). */
-  clear(): void {
-    if (this.ptr) this.wasm.free(this.ptr);
-    this.ptr = this.capacity = 0;
-    this.ids = [];
-    this.index.clear();
-    void this.engine;
-  }
-}
 
 /** SHA-256 of a whole file, computed in wasm (no WebCrypto needed). */
 export function sha256Hex(x: WasmExports, bytes: Uint8Array): string {

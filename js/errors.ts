@@ -74,3 +74,13 @@ export function statusMessage(status: number): string {
 export function check(kernel: string, status: number): void {
   if (status !== 0) throw new KernelError(kernel, status);
 }
+
+/** A method was called after dispose() (of the engine, or of the gallery). */
+export class DisposedError extends WasmfaceError {
+  constructor(what = 'this FaceEngine') { super('E_DISPOSED', `${what} was disposed; create a new one`); }
+}
+
+/** An option or argument is of the wrong type or out of its documented range. */
+export class OptionError extends WasmfaceError {
+  constructor(message: string) { super('E_OPTION', message); }
+}

@@ -5,8 +5,11 @@ import type { WasmExports } from './wasm-abi.js';
 import { ModelFormatError, OutOfMemoryError } from './errors.js';
 import { isUint8Array } from './bytes.js';
 
-/** Largest decompressed size accepted (ISIZE in the gzip trailer). */
-export const MAX_GUNZIP_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest decompressed size accepted (ISIZE in the gzip trailer, and bytes actually inflated): 64 MiB,
+ * ten times the largest shipped model; a bomb is refused from its trailer, or at the first byte past it.
+ */
+export const MAX_GUNZIP_BYTES = 64 * 1024 * 1024;
 
 /** Status codes of assembly/util/inflate.ts (and the buffer checks of assembly/api/inflate.ts). */
 const GZIP_ERRORS: Record<number, [string, string]> = {
@@ -100,19 +103,39 @@ export function gunzipInWasm(wasm: WasmExports, bytes: Uint8Array): Uint8Array {
   }
 }
 
+/** ISIZE of a gzip file: the decompressed length mod 2^32, from the last 4 bytes. */
+function gzipTrailerSize(bytes: Uint8Array): number {
+  const n = bytes.length;
+  return n < 18 ? -1 : (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) | (bytes[n - 1] << 24)) >>> 0;
+}
+
 /**
  * Decompresses with the platform's DecompressionStream when it has one (browsers, workers, Node 18+),
  * so only the decompressed model is copied into wasm memory (a lower peak than gunzipToWasm, which
- * holds both). Returns null where the platform has none (bare JS shells): Model.load then inflates in wasm.
+ * holds both). Returns null where the platform has none (bare JS shells), or for a stream it cannot
+ * read: Model.load then inflates in wasm and reports precisely what is wrong. Refuses (ModelFormatError
+ * E_GZIP_SIZE) a trailer recording more than `limit` bytes before inflating anything, and stops at the
+ * first byte past the recorded size, so a decompression bomb costs neither time nor memory.
  */
-export async function gunzipNative(bytes: Uint8Array): Promise<Uint8Array | null> {
+export async function gunzipNative(bytes: Uint8Array, limit = MAX_GUNZIP_BYTES): Promise<Uint8Array | null> {
+  const declared = gzipTrailerSize(bytes);
+  if (declared > limit) throw new ModelFormatError(`gzip trailer records ${declared} decompressed bytes, more than the ${limit} accepted`, { code: 'E_GZIP_SIZE' });
+  if (declared > bytes.length * 1032) return null; // impossible ratio: the wasm inflater names the damage
   const DS = (globalThis as { DecompressionStream?: new (format: string) => TransformStream<Uint8Array, Uint8Array> }).DecompressionStream;
-  if (typeof DS !== 'function' || typeof Blob === 'undefined' || typeof Response === 'undefined') return null;
+  if (typeof DS !== 'function' || typeof Blob === 'undefined' || declared < 0) return null;
+  const out = new Uint8Array(declared);
+  let got = 0;
   try {
-    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DS('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    const reader = new Blob([bytes as BlobPart]).stream().pipeThrough(new DS('gzip')).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (got + value.length > declared) { await reader.cancel(); return null; } // longer than its trailer says
+      out.set(value, got);
+      got += value.length;
+    }
   } catch {
-    // let the wasm inflater report precisely what is wrong with the stream
     return null;
   }
+  return got === declared ? out : null;
 }

@@ -39,7 +39,7 @@ export function checkImage(image: ImageInput): PixelFormatName {
   if (!image || typeof image !== 'object') throw new ImageFormatError('expected an image { data, width, height, format }');
   const { data, width, height } = image;
   const format = image.format ?? 'rgba';
-  if (!(format in PixelFormat)) throw new ImageFormatError(`unknown pixel format '${String(format)}' (use one of ${Object.keys(PixelFormat).join(', ')})`);
+  if (typeof format !== 'string' || !Object.prototype.hasOwnProperty.call(PixelFormat, format)) throw new ImageFormatError(`unknown pixel format '${String(format)}' (use one of ${Object.keys(PixelFormat).join(', ')})`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new ImageFormatError(`image size must be positive integers, got ${width}x${height}`);
   }

@@ -2,7 +2,8 @@
 // Responses, or URLs fetched with the platform's fetch. Node callers pass bytes (see js/node.ts).
 
 import { ABI, type WasmExports } from './wasm-abi.js';
-import { BackendError } from './errors.js';
+import { BackendError, OptionError } from './errors.js';
+import { describeValue } from './options.js';
 import { selfTest } from './selftest.js';
 import { isArrayBuffer } from './bytes.js';
 
@@ -73,6 +74,7 @@ async function source(wasm: WasmSources, backend: Backend): Promise<WasmSource |
 
 /** Instantiates one build and proves it computes correctly (known-answer self-test). */
 export async function instantiateBackend(wasm: WasmSources, backend: Backend, memoryLimitMB = 512): Promise<WasmExports> {
+  checkMemoryLimit(memoryLimitMB);
   const src = await source(wasm, backend);
   if (src === undefined) throw new Error('no wasm source given for this build');
   const module = await compile(src);
@@ -85,8 +87,18 @@ export async function instantiateBackend(wasm: WasmSources, backend: Backend, me
   return exports;
 }
 
+/** Wasm memory ceiling: whole MiB, enough for the models (16) and below what 32-bit wasm can address (4095). */
+function checkMemoryLimit(mb: unknown): void {
+  if (mb !== undefined && !(typeof mb === 'number' && Number.isInteger(mb) && mb >= 16 && mb <= 4095)) {
+    throw new OptionError(`memoryLimitMB must be an integer in [16, 4095] (MiB of wasm memory), got ${describeValue(mb)}`);
+  }
+}
+
 export async function loadWasm(options: LoadOptions): Promise<LoadedWasm> {
   const wanted = options.backend ?? 'auto';
+  if (wanted !== 'auto' && !BACKENDS.includes(wanted)) throw new OptionError(`backend must be 'auto' or one of ${BACKENDS.join(', ')}, got ${describeValue(wanted)}`);
+  checkMemoryLimit(options.memoryLimitMB);
+  if (!options.wasm || (typeof options.wasm !== 'object' && typeof options.wasm !== 'function')) throw new OptionError(`wasm must be a map of backend -> source or a resolver function, got ${describeValue(options.wasm)}`);
   const features = detectFeatures();
   const supported: Record<Backend, boolean> = { relaxed: features.relaxedSimd, simd: features.simd, scalar: true };
   const order = wanted === 'auto' ? BACKENDS : [wanted];

@@ -119,7 +119,7 @@ export function matchScores(query: usize, gallery: usize, count: i32, dim: i32, 
 
 /** Indices of the k best scores (i32, best first) at out; returns how many. */
 export function matchTopK(scores: usize, count: i32, k: i32, out: usize): i32 {
-  if (count < 0 || count > 10000000 || k < 1 || k > 1000) return E_SHAPE;
+  if (count < 0 || count > 10000000 || k < 1 || k > 10000000) return E_SHAPE;
   if (count == 0) return 0;
   if (!owned(scores, <u64>count * 4) || !owned(out, <u64>min(k, count) * 4)) return E_BOUNDS;
   return topK(scores, count, k, out);

@@ -37,23 +37,56 @@ export function dotScores(query: usize, gallery: usize, count: i32, dim: i32, sc
   return s;
 }
 
+/** NaN ranks below every score (validated inputs never hold one; a stray NaN must not break the order). */
+@inline function rankOf(scores: usize, i: i32): f32 {
+  const s = load<f32>(scores + (<usize>i << 2));
+  return s != s ? -Infinity : s;
+}
+
+/** True when candidate a ranks above b: higher score, ties broken by the lower index. */
+@inline function above(scores: usize, a: i32, b: i32): bool {
+  const sa = rankOf(scores, a), sb = rankOf(scores, b);
+  return sa > sb || (sa == sb && a < b);
+}
+
+/** Restores the heap property (worst on top) below slot `at` of a heap of n indices at `heap`. */
+function siftDown(scores: usize, heap: usize, n: i32, at: i32): void {
+  let i = at;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) return;
+    let worst = l;
+    const r = l + 1;
+    if (r < n && above(scores, load<i32>(heap + (<usize>worst << 2)), load<i32>(heap + (<usize>r << 2)))) worst = r;
+    const vi = load<i32>(heap + (<usize>i << 2)), vw = load<i32>(heap + (<usize>worst << 2));
+    if (!above(scores, vi, vw)) return;
+    store<i32>(heap + (<usize>i << 2), vw);
+    store<i32>(heap + (<usize>worst << 2), vi);
+    i = worst;
+  }
+}
+
 /**
  * Indices of the k highest scores (ties: lower index first), written as i32 to out, best first.
- * Returns how many were written (min(k, count)). O(count * k), k is small.
+ * Returns how many were written (min(k, count)). A heap of the k best so far, worst on top, lives in
+ * `out` itself: O(count log k) time, no scratch; then heapsort turns it into best-first order.
  */
 export function topK(scores: usize, count: i32, k: i32, out: usize): i32 {
   const n = min(k, count);
-  for (let j = 0; j < n; j++) {
-    let best = -1;
-    let bestScore: f32 = 0;
-    for (let i = 0; i < count; i++) {
-      const s = load<f32>(scores + (<usize>i << 2));
-      let taken = false;
-      for (let q = 0; q < j; q++) if (load<i32>(out + (<usize>q << 2)) == i) { taken = true; break; }
-      if (taken) continue;
-      if (best < 0 || s > bestScore) { best = i; bestScore = s; }
+  for (let i = 0; i < n; i++) store<i32>(out + (<usize>i << 2), i);
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(scores, out, n, i);
+  for (let i = n; i < count; i++) {
+    if (above(scores, i, load<i32>(out))) {
+      store<i32>(out, i);
+      siftDown(scores, out, n, 0);
     }
-    store<i32>(out + (<usize>j << 2), best);
+  }
+  // heapsort: move the worst to the end, repeatedly; the array ends best first
+  for (let end = n - 1; end > 0; end--) {
+    const top = load<i32>(out);
+    store<i32>(out, load<i32>(out + (<usize>end << 2)));
+    store<i32>(out + (<usize>end << 2), top);
+    siftDown(scores, out, end, 0);
   }
   return n;
 }

@@ -24,17 +24,18 @@ function mutate(r: ReturnType<typeof rng>, bytes: Uint8Array): Uint8Array {
 
 test('mutated templates: TemplateError or an identical template, never anything else', async () => {
   const r = rng(31);
-  const emb = Float32Array.from({ length: 128 }, () => r.next() - 0.5);
+  const raw = Float32Array.from({ length: 128 }, () => r.next() - 0.5);
+  const emb = raw.map((v) => v / Math.hypot(...raw));
   const good = new Template('faceapi-recognition', emb, 2);
   const plain = good.toBytes();
   const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
-  const sealed = await good.seal(key);
+  const sealed = await good.seal(key, { owner: 'person-1' });
   const counts = { refused: 0, accepted: 0 };
   for (let c = 0; c < CASES; c++) {
     const isSealed = c % 4 === 0;
     const bytes = mutate(r, isSealed ? sealed : plain);
     try {
-      const t = isSealed ? await Template.unseal(bytes, key, 'faceapi-recognition') : Template.fromBytes(bytes, 'faceapi-recognition');
+      const t = isSealed ? await Template.unseal(bytes, key, { modelId: 'faceapi-recognition', owner: 'person-1' }) : Template.fromBytes(bytes, 'faceapi-recognition');
       assert.deepEqual(t.embedding, emb, `case ${c}: accepted a template with a different embedding`);
       counts.accepted++;
     } catch (e) {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { Template, TemplateError } from '../../js/template.js';
 import { computeMetrics, thresholdAtFar, rocPoints } from '../../js/cli/metrics.js';
 
-const emb = Float32Array.from({ length: 128 }, (_, i) => Math.sin(i) / 8);
+const raw = Float32Array.from({ length: 128 }, (_, i) => Math.sin(i));
+const emb = raw.map((v) => v / Math.hypot(...raw));
 
 test('templates round-trip and refuse corruption, other models and other versions', () => {
   const t = new Template('faceapi-resnet', emb, 3);
@@ -21,20 +22,20 @@ test('templates round-trip and refuse corruption, other models and other version
   const v2 = bytes.slice(); v2[4] = 2;
   assert.equal(code(() => Template.fromBytes(v2)), 'E_TEMPLATE_VERSION');
   assert.equal(code(() => Template.fromBytes(new Uint8Array(64))), 'E_TEMPLATE');
-  assert.equal(code(() => new Template('m', Float32Array.from([1, NaN]))), 'E_TEMPLATE');
+  assert.equal(code(() => new Template('m', Float32Array.from([1, NaN]))), 'E_TEMPLATE_CORRUPT');
 });
 
 test('sealed templates open with the right key only and detect tampering', async () => {
   const key = crypto.getRandomValues(new Uint8Array(32));
   const t = new Template('faceapi-resnet', emb);
-  const sealed = await t.seal(key);
+  const sealed = await t.seal(key, { owner: 'alice' });
   assert.notDeepEqual(sealed.subarray(20, 60), t.toBytes().subarray(20, 60), 'ciphertext, not plain embedding');
-  assert.deepEqual((await Template.unseal(sealed, key, 'faceapi-resnet')).embedding, emb);
+  assert.deepEqual((await Template.unseal(sealed, key, { modelId: 'faceapi-resnet', owner: 'alice' })).embedding, emb);
   const codeOf = async (p: Promise<unknown>) => { try { await p; return 'none'; } catch (e) { assert.ok(e instanceof TemplateError); return (e as TemplateError).code; } };
-  assert.equal(await codeOf(Template.unseal(sealed, crypto.getRandomValues(new Uint8Array(32)))), 'E_TEMPLATE_TAMPERED');
+  assert.equal(await codeOf(Template.unseal(sealed, crypto.getRandomValues(new Uint8Array(32)), { owner: 'alice' })), 'E_TEMPLATE_TAMPERED');
   const tampered = sealed.slice(); tampered[30] ^= 0x10;
-  assert.equal(await codeOf(Template.unseal(tampered, key)), 'E_TEMPLATE_TAMPERED');
-  assert.equal(await codeOf(Template.unseal(sealed, key, 'other-model')), 'E_TEMPLATE_MODEL');
+  assert.equal(await codeOf(Template.unseal(tampered, key, { owner: 'alice' })), 'E_TEMPLATE_TAMPERED');
+  assert.equal(await codeOf(Template.unseal(sealed, key, { modelId: 'other-model', owner: 'alice' })), 'E_TEMPLATE_MODEL');
   assert.throws(() => Template.fromBytes(sealed), /sealed/);
   assert.equal(await codeOf(t.seal(new Uint8Array(5))), 'E_TEMPLATE_KEY');
 });

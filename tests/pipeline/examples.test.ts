@@ -13,7 +13,7 @@ const haveModels = existsSync(`${root}models/manifest.json`) && existsSync(`${ro
 for (const [file, expect] of [
   ['examples/node/quickstart.ts', /same person [0-9.]+\n[\s\S]*template bytes \d+/],
   ['examples/node/identify.ts', /best: alice \([0-9.]+\) accepted/],
-  ['examples/node/sealed-template.ts', /verified: 0\.9[0-9]+\ntampered template refused: true E_TEMPLATE_TAMPERED/],
+  ['examples/node/sealed-template.ts', /verified: 0\.9[0-9]+\ntemplate under another id refused: true E_TEMPLATE_TAMPERED\ntampered template refused: true E_TEMPLATE_TAMPERED/],
   ['examples/node/session.ts', /^match 0\.9[0-9]+$/m],
 ] as const) {
   test(`README example ${file} is quoted verbatim and runs`, { skip: haveModels ? undefined : 'models or dist/ missing (npm run build)' }, () => {

@@ -19,7 +19,7 @@ export interface Canvas {
   inW: number; inH: number;
   /** Size of the (padded) image on the canvas. */
   dw: number; dh: number;
-  /** Zero border added around the image before scaling (the engine's retry for tight crops). */
+  /** Where the image starts on the canvas, in image pixels: the zero border of the engine's retry for tight crops (0 without). */
   pad: number;
   /** Detector pixels per image pixel (the engine maps back with 1 / effective for both axes). */
   effective: number;
@@ -48,8 +48,8 @@ export class WasmSteps {
   /** The detector canvas of FaceEngine.detectOn(rgb, w, h, pad). */
   detectorCanvas(rgb: number, w: number, h: number, pad: number): Canvas {
     const x = this.x;
-    const { canvas, inW, inH, dw, dh, effective } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, this.maxSide);
-    return { rgb: new Uint8Array(x.memory.buffer, canvas, inW * inH * 3).slice(), inW, inH, dw, dh, pad, effective };
+    const { canvas, inW, inH, dw, dh, effective, offset } = detectorCanvas(x, (name) => this.b(name), rgb, w, h, pad, this.maxSide);
+    return { rgb: new Uint8Array(x.memory.buffer, canvas, inW * inH * 3).slice(), inW, inH, dw, dh, pad: offset, effective };
   }
 
   /** The 150x150 fa150 crop of FaceEngine.align (RGB bytes). */
