@@ -138,6 +138,33 @@ test('top-K costs O(n log k): k = 1000 over 20,000 templates, and equals a brute
   g.dispose();
 });
 
+test('property: any add/remove sequence -> search equals a brute-force reference', { skip }, () => {
+  const r = rng(11);
+  const dot = (a: Float32Array, b: Float32Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+  for (let run = 0; run < 6; run++) {
+    const g = engine.createGallery();
+    const ref = new Map<string, Float32Array>();
+    for (let step = 0; step < 2500; step++) {
+      const id = `m${r.int(0, 1500)}`, op = r.next();
+      if (op < 0.6) { const v = unit(r); g.add(id, new Template(alice.modelId, v)); ref.set(id, v); }
+      else if (op < 0.95) assert.equal(g.remove(id), ref.delete(id));
+      else assert.throws(() => g.add(id, new Uint8Array(20)), TemplateError); // refused: nothing changes
+    }
+    assert.equal(g.size, ref.size);
+    assert.deepEqual([...g.members].sort(), [...ref.keys()].sort());
+    const q = unit(r), k = r.pick([1, 5, 100, 5000]);
+    const got = g.search(q, k);
+    // the reference ranks in gallery order for ties, as the gallery does; compare ids and scores
+    const order = g.members;
+    const want = order.map((id, i) => ({ id, i, s: Math.fround(dot(q, ref.get(id)!)) })).sort((a, b) => b.s - a.s || a.i - b.i).slice(0, k);
+    assert.equal(got.length, Math.min(k, ref.size));
+    got.forEach((m, i) => { assert.ok(Math.abs(m.score - want[i].s) < 1e-5, `run ${run} rank ${i}: ${m.score} vs ${want[i].s}`); });
+    assert.deepEqual(new Set(got.slice(0, -1).map((m) => m.id)).size, Math.max(0, got.length - 1));
+    for (const { id } of got) assert.ok(ref.has(id), `${id} was removed`);
+    g.dispose();
+  }
+});
+
 test('prototype names are not pixel formats or operating points', { skip }, () => {
   for (const format of ['constructor', 'toString', '__proto__', 'valueOf', 'hasOwnProperty']) {
     assert.throws(() => engine.detect({ data: new Uint8Array(64 * 64 * 4), width: 64, height: 64, format: format as 'rgba' }), ImageFormatError, format);
