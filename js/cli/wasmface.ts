@@ -120,10 +120,11 @@ async function main(): Promise<void> {
       const g = readGallery(opts.gallery!, e.models.embedder);
       const gallery = e.createGallery();
       for (const m of g.members) gallery.add(m.id, new Uint8Array(Buffer.from(m.template, 'base64')));
-      const { matches, faces } = e.identify(readImageFile(args[0]), gallery, { topK: Number(opts.top ?? 5) });
-      const t = threshold ?? e.threshold(operatingPoint);
-      const out = { faces, threshold: round(t), matches: matches.map((m) => ({ ...m, score: round(m.score), match: m.score >= t })) };
+      const r = e.identify(readImageFile(args[0]), gallery, { topK: Number(opts.top ?? 5), threshold, operatingPoint: threshold === undefined ? operatingPoint : undefined, liveness: !opts['no-liveness'] });
+      const t = r.threshold;
+      const out = { faces: r.faces, threshold: round(t), liveness: r.liveness && round(r.liveness.score), matches: r.matches.map((m) => ({ ...m, score: round(m.score), match: m.score >= t })) };
       if (opts.json) console.log(JSON.stringify(out));
+      else if (r.liveness && !r.liveness.live) console.log(`not judged live (${r.liveness.reason ?? `liveness ${out.liveness}`}): no candidates (--no-liveness to rank anyway)`);
       else for (const m of out.matches) console.log(`${m.match ? '*' : ' '} ${m.id}: ${m.score}`);
       e.dispose();
       break;
