@@ -1,6 +1,7 @@
 // Gallery: the templates of enrolled people in wasm memory, for 1:N identification. Rows live in
 // fixed-size chunks, so a gallery grows without copying and its memory is what its rows take
-// (100k 128-d templates: 51 MB, not the 128 MB a doubled, copied array left behind). Removal zeroes
+// (100k 128-d templates: 51 MB, not the 128 MB a doubled, copied array left behind); the first
+// chunk starts at 16 rows and doubles, so a small gallery (a phone's one owner) takes kilobytes. Removal zeroes
 // what the template held. Every change is checked before anything is touched: a refused add leaves
 // the gallery as it was.
 
@@ -17,6 +18,8 @@ export interface IdentifyMatch { id: string; score: number }
 export const MAX_MEMBER_ID_BYTES = 256;
 /** Rows per chunk of gallery memory. */
 const CHUNK_ROWS = 1024;
+/** Rows the first chunk starts with; it doubles (copied) until it reaches CHUNK_ROWS. */
+const FIRST_CHUNK_ROWS = 16;
 
 /** A member id: 1..256 bytes of UTF-8 without control characters. Throws OptionError otherwise. */
 export function checkMemberId(id: unknown): string {
@@ -30,6 +33,8 @@ export class Gallery {
   private ids: string[] = [];
   private index = new Map<string, number>();
   private chunks: number[] = [];
+  /** Rows chunk 0 holds: below CHUNK_ROWS only while it is the only chunk. */
+  private firstRows = 0;
   private disposed = false;
   private readonly scores: WasmBuffer;
   private readonly top: WasmBuffer;
@@ -51,6 +56,26 @@ export class Gallery {
   get size(): number { return this.ids.length; }
   /** Member ids in gallery order (a copy: changing the gallery while iterating it is safe). */
   get members(): readonly string[] { return Object.freeze(this.ids.slice()); }
+
+  private capacity(): number {
+    return this.chunks.length ? this.firstRows + (this.chunks.length - 1) * CHUNK_ROWS : 0;
+  }
+
+  /** One more chunk, or a doubled first chunk (rows copied, the old one zeroed by free). */
+  private grow(): void {
+    const small = this.chunks.length === 0 || this.firstRows < CHUNK_ROWS;
+    const rows = !this.chunks.length ? FIRST_CHUNK_ROWS : small ? Math.min(CHUNK_ROWS, this.firstRows * 2) : CHUNK_ROWS;
+    const bytes = rows * this.dim * 4, p = this.wasm.alloc(bytes);
+    if (!p) throw new OutOfMemoryError(bytes);
+    if (!small) { this.chunks.push(p); return; }
+    if (this.chunks.length) {
+      const old = this.chunks[0];
+      new Uint8Array(this.wasm.memory.buffer).copyWithin(p, old, old + this.ids.length * this.dim * 4);
+      this.wasm.free(old);
+    }
+    this.chunks = [p];
+    this.firstRows = rows;
+  }
 
   private rowPtr(i: number): number {
     return this.chunks[Math.floor(i / CHUNK_ROWS)] + (i % CHUNK_ROWS) * this.dim * 4;
@@ -74,11 +99,7 @@ export class Gallery {
       return;
     }
     const n = this.ids.length;
-    if (n === this.chunks.length * CHUNK_ROWS) {
-      const bytes = CHUNK_ROWS * this.dim * 4, p = this.wasm.alloc(bytes);
-      if (!p) throw new OutOfMemoryError(bytes);
-      this.chunks.push(p);
-    }
+    if (n === this.capacity()) this.grow();
     new Float32Array(this.wasm.memory.buffer, this.rowPtr(n), this.dim).set(emb);
     this.index.set(id, n);
     this.ids.push(id);
@@ -98,7 +119,10 @@ export class Gallery {
     this.ids.pop();
     this.index.delete(id);
     // a chunk left empty goes back to the allocator (free zeroes it)
-    if (this.chunks.length * CHUNK_ROWS - this.ids.length >= CHUNK_ROWS) this.wasm.free(this.chunks.pop()!);
+    if (this.capacity() - this.ids.length >= (this.chunks.length > 1 ? CHUNK_ROWS : this.firstRows)) {
+      this.wasm.free(this.chunks.pop()!);
+      if (!this.chunks.length) this.firstRows = 0;
+    }
     return true;
   }
 
@@ -151,6 +175,7 @@ export class Gallery {
   private release(): void {
     for (const p of this.chunks) this.wasm.free(p);
     this.chunks = [];
+    this.firstRows = 0;
     this.ids = [];
     this.index.clear();
     for (const b of [this.scores, this.top, this.query]) b.dispose();
