@@ -39,6 +39,8 @@ export type BundleErrorCode =
   | 'E_BUNDLE_KIND'       // not the kind (or model, or channel) the caller expects, or inconsistent with its payload
   | 'E_BUNDLE_BASE'       // a delta whose base version is not the version the gallery holds
   | 'E_BUNDLE_KEY'        // a key that is not an ECDSA P-256 key of the right kind (public/private)
+  | 'E_BUNDLE_CHANNEL'    // a bundle of another channel (gallery name) than the one the device / gallery is bound to
+  | 'E_BUNDLE_STATE'      // the state store returned something untrustworthy, or failed to load or save
   | 'E_NO_WEBCRYPTO';     // no crypto.subtle in this engine
 
 /** A bundle was refused; `code` says why (see BundleErrorCode). */
@@ -52,6 +54,11 @@ export class BundleError extends WasmfaceError {
  * Where a device remembers the last version it accepted per bundle name, so that an older (or the
  * same) bundle is refused. Persist it (secure storage) in production: a memory store forgets on
  * restart, which lets an attacker replay an older signed bundle after a power cycle.
+ *
+ * `load` returns null or undefined for a name never seen, else the integer version (>= 1) saved for
+ * it; anything else (NaN, a string, an object, 0, a negative or fractional number) is refused with
+ * E_BUNDLE_STATE, as is a load or save that throws: a store that cannot be trusted never disables the
+ * roll-back check. Versions are only ever saved above the one loaded (never lower).
  */
 export interface BundleStateStore {
   load(name: string): number | null | undefined | Promise<number | null | undefined>;
@@ -99,6 +106,65 @@ function toBytes(x: Uint8Array | ArrayBuffer, what: string): Uint8Array {
 const isSafeVersion = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 // names and ids: no control characters (they end up in logs, file names and store keys)
 const cleanText = (s: unknown, max: number): s is string => typeof s === 'string' && s.length >= 1 && s.length <= max && !/[\u0000-\u001f\u007f]/.test(s);
+
+const describe = (v: unknown): string => {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  return Object.prototype.toString.call(v);
+};
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** A caller's option of the wrong type: E_OPTION (the same code as OptionError elsewhere in the API). */
+function badOption(message: string): never {
+  throw new WasmfaceError('E_OPTION', message);
+}
+
+function checkStore(store: unknown): BundleStateStore {
+  const s = store as BundleStateStore | null;
+  if (s === null || typeof s !== 'object' || typeof s.load !== 'function' || typeof s.save !== 'function') {
+    fail('E_BUNDLE_STATE', `the bundle state store must be an object with load(name) and save(name, version), got ${describe(store)}`);
+  }
+  return s!;
+}
+
+/** The version a store holds for `key`: null (never seen) or a safe integer >= 1; anything else is E_BUNDLE_STATE. */
+async function loadState(store: BundleStateStore, key: string): Promise<number | null> {
+  let v: unknown;
+  try { v = await store.load(key); } catch (e) {
+    return fail('E_BUNDLE_STATE', `the bundle state store failed to load '${key}' (${messageOf(e)}): repair it; nothing was changed`);
+  }
+  if (v === null || v === undefined) return null;
+  if (!isSafeVersion(v)) fail('E_BUNDLE_STATE', `the bundle state store returned ${describe(v)} for '${key}' (expected null or an integer >= 1): repair or reset it; nothing was changed`);
+  return v as number;
+}
+
+async function saveState(store: BundleStateStore, key: string, version: number): Promise<void> {
+  try { await store.save(key, version); } catch (e) {
+    fail('E_BUNDLE_STATE', `the bundle state store failed to record '${key}' version ${version} (${messageOf(e)}): repair it and retry`);
+  }
+}
+
+// One chain of promises per (owner, key): verifications and installs of the same name run one after
+// the other, so two concurrent calls cannot both pass the roll-back check against the same old state.
+const chains = new WeakMap<object, Map<string, Promise<void>>>();
+const NAMES = {}; // owner of the per-name chains (shared by every store: a name is a name)
+
+async function serial<T>(owner: object, key: string, fn: () => Promise<T>): Promise<T> {
+  let m = chains.get(owner);
+  if (!m) { m = new Map(); chains.set(owner, m); }
+  const prev = m.get(key) ?? Promise.resolve();
+  const run = prev.then(fn);
+  const tail = run.then(() => undefined, () => undefined);
+  m.set(key, tail);
+  try { return await run; } finally { if (m.get(key) === tail) m.delete(key); }
+}
+
+function refuseRollback(name: string, version: number, last: number | null): void {
+  if (last !== null && version <= last) {
+    fail('E_BUNDLE_ROLLBACK', `'${name}' version ${version} is not newer than the accepted version ${last}: refusing a roll-back or replay`);
+  }
+}
 
 /** Bounds-checked little-endian reader: every overrun is an E_BUNDLE_FORMAT, never a RangeError. */
 class Reader {
@@ -198,13 +264,20 @@ export interface GalleryBundle {
 
 export type GalleryBundleInput = Omit<GalleryBundle, 'createdAt' | 'baseVersion' | 'removed'> & { createdAt?: number | Date; baseVersion?: number | null; removed?: string[] };
 
-/** What applyGalleryBundle needs of a gallery: FaceEngine's Gallery, or any store of templates (the CLI's JSON file). */
+/**
+ * What applyGalleryBundle needs of a gallery: FaceEngine's Gallery, or any store of templates (the
+ * CLI's JSON file). `entries()` is the snapshot a failed apply restores (in order); `add` may refuse
+ * a template by throwing (the apply is then undone).
+ */
 export interface GalleryLike {
   readonly modelId: string;
   add(id: string, template: Template): void;
   remove(id: string): boolean;
   get(id: string): Template | null;
   clear(): void;
+  entries(): { id: string; template: Template }[];
+  readonly size?: number;
+  readonly members?: readonly string[];
 }
 
 /** Serialises a gallery bundle (checks it first: ids, model ids, versions). */
@@ -400,55 +473,167 @@ export interface GalleryApplyResult {
   removed: number;
 }
 
+export interface GalleryApplyOptions {
+  /**
+   * The channel (gallery name, e.g. "site-a/people") this device accepts: a bundle of any other name
+   * is refused with E_BUNDLE_CHANNEL before anything changes. Pass it in production (from the app's
+   * configuration): without it the first bundle applied to a gallery object binds that gallery to its
+   * name for the life of the object, and later bundles of other names are refused all the same.
+   */
+  channel?: string;
+}
+
 /** Store key under which applyGalleryBundle records the version a gallery holds. */
 export const galleryStateKey = (name: string): string => `gallery:${name}`;
 
 const galleryVersions = new WeakMap<object, BundleStateStore>();
+const galleryChannels = new WeakMap<object, string>();
+
+/** The channel a gallery object is bound to (its first applied bundle's name), or null. */
+export function galleryChannel(gallery: GalleryLike): string | null {
+  return galleryChannels.get(gallery) ?? null;
+}
+
+function checkGalleryLike(g: unknown): GalleryLike {
+  const x = g as GalleryLike | null;
+  if (x === null || typeof x !== 'object' || typeof x.modelId !== 'string'
+    || !['add', 'remove', 'get', 'clear', 'entries'].every((f) => typeof (x as unknown as Record<string, unknown>)[f] === 'function')) {
+    badOption(`the gallery must be a GalleryLike (modelId, add, remove, get, clear, entries), got ${describe(g)}`);
+  }
+  return x!;
+}
+
+function checkChannelOption(v: unknown, what: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (!cleanText(v, 128)) badOption(`${what} must be a channel name of 1..128 characters without control characters, got ${describe(v)}`);
+  return v as string;
+}
+
+/** A GalleryBundle given as an object (not bytes) is checked like a parsed one: nothing is trusted. */
+function checkGalleryBundleObject(b: GalleryBundle): GalleryBundle {
+  const bad = (what: string): never => fail('E_BUNDLE_FORMAT', `gallery bundle object: ${what}`);
+  if (b === null || typeof b !== 'object') bad('not an object');
+  if (b.kind !== 'full' && b.kind !== 'delta') bad(`kind must be 'full' or 'delta', got ${describe(b.kind)}`);
+  if (!cleanText(b.name, 128)) bad('invalid name');
+  if (!cleanText(b.modelId, 64)) bad('invalid model id');
+  if (!isSafeVersion(b.version)) bad(`version must be an integer >= 1, got ${describe(b.version)}`);
+  if (b.kind === 'delta' ? !(isSafeVersion(b.baseVersion) && b.baseVersion < b.version) : b.baseVersion !== null && b.baseVersion !== undefined) bad('invalid base version');
+  if (!Array.isArray(b.entries) || !Array.isArray(b.removed)) bad('entries and removed must be arrays');
+  if (b.kind === 'full' && b.removed.length) bad('a full gallery bundle removes nothing');
+  const seen = new Set<string>();
+  const id = (v: unknown) => {
+    if (!cleanText(v, MAX_ID) || utf8Encode(v as string).length > MAX_ID) bad(`id ${describe(v)} must be 1..${MAX_ID} bytes without control characters`);
+    if (seen.has(v as string)) bad(`id '${v as string}' appears twice`);
+    seen.add(v as string);
+  };
+  let dim = 0;
+  for (const e of b.entries) {
+    if (e === null || typeof e !== 'object') bad('an entry is not an object');
+    id(e.id);
+    if (!(e.template instanceof Template)) bad(`entry '${e.id}': template must be a Template`);
+    dim ||= e.template.embedding.length;
+    if (e.template.embedding.length !== dim) bad(`entry '${e.id}': embedding length differs from the others`);
+  }
+  for (const r of b.removed) id(r);
+  return b;
+}
+
+function sameMembers(a: { id: string }[], ids: Set<string>): boolean {
+  return a.length === ids.size && a.every((e) => ids.has(e.id));
+}
 
 /**
- * Applies a gallery bundle to a gallery (FaceEngine's Gallery or any GalleryLike).
+ * Applies a gallery bundle to a gallery (FaceEngine's Gallery or any GalleryLike), all or nothing.
  *
+ * - Channel: refused (E_BUNDLE_CHANNEL) when the bundle's name is not `options.channel`, or not the
+ *   name the gallery object is bound to (the first bundle applied to it binds it).
  * - Templates from another embedder are refused with TemplateError E_TEMPLATE_MODEL (re-enrol),
  *   before anything changes; they are never compared.
  * - Full bundle: replaces the whole gallery; refused (E_BUNDLE_ROLLBACK) when its version is not
  *   above the version the gallery holds.
  * - Delta: applies only to the gallery at exactly `baseVersion` (E_BUNDLE_BASE otherwise: apply the
  *   missing deltas or a full bundle); removals first, then additions and replacements.
+ * - Atomic: everything is checked first, the gallery is snapshotted (entries()), and if any change
+ *   is refused (the gallery's add throws) or the version cannot be saved, the snapshot is restored
+ *   exactly and the error rethrown. The version is saved only after the gallery was changed.
+ * - Calls on the same gallery, and on the same name, run one after the other.
  *
  * The version the gallery holds is kept in `store` under `gallery:<name>` (default: remembered per
- * gallery object in memory).
+ * gallery object in memory). A store returning anything but null or an integer >= 1 is E_BUNDLE_STATE.
  */
-export async function applyGalleryBundle(gallery: GalleryLike, bundle: GalleryBundle | Uint8Array | ArrayBuffer, store?: BundleStateStore): Promise<GalleryApplyResult> {
-  const b = isUint8Array(bundle) || isArrayBuffer(bundle) ? await parseGalleryBundle(bundle) : bundle;
-  if (b.modelId !== gallery.modelId) {
-    throw new TemplateError('E_TEMPLATE_MODEL', `gallery bundle '${b.name}' v${b.version} holds templates of model '${b.modelId}', this gallery holds '${gallery.modelId}' templates: re-enrol the people with the current model`);
-  }
-  for (const e of b.entries) {
-    if (e.template.modelId !== gallery.modelId) throw new TemplateError('E_TEMPLATE_MODEL', `template for '${e.id}' was made by model '${e.template.modelId}', the gallery holds '${gallery.modelId}' templates: re-enrol`);
-  }
-  let st = store ?? galleryVersions.get(gallery);
-  if (!st) { st = new MemoryBundleStateStore(); galleryVersions.set(gallery, st); }
-  const key = galleryStateKey(b.name);
-  const current = (await st.load(key)) ?? null;
-  if (current !== null && b.version <= current) {
-    fail('E_BUNDLE_ROLLBACK', `gallery '${b.name}' is at version ${current}; refusing bundle version ${b.version} (roll-back or replay)`);
-  }
-  let added = 0, replaced = 0, removed = 0;
-  if (b.kind === 'full') {
-    gallery.clear();
-    for (const e of b.entries) { gallery.add(e.id, e.template); added++; }
-  } else {
-    if (current !== b.baseVersion) {
+export async function applyGalleryBundle(gallery: GalleryLike, bundle: GalleryBundle | Uint8Array | ArrayBuffer, store?: BundleStateStore,
+                                         options: GalleryApplyOptions = {}): Promise<GalleryApplyResult> {
+  checkGalleryLike(gallery);
+  if (options === null || typeof options !== 'object') badOption(`applyGalleryBundle options must be an object, got ${describe(options)}`);
+  const channel = checkChannelOption(options.channel, 'options.channel');
+  if (store !== undefined) checkStore(store);
+  const b = isUint8Array(bundle) || isArrayBuffer(bundle) ? await parseGalleryBundle(bundle) : checkGalleryBundleObject(bundle);
+  return applyChecked(gallery, b, store, channel);
+}
+
+async function applyChecked(gallery: GalleryLike, b: GalleryBundle, store: BundleStateStore | undefined, channel: string | undefined): Promise<GalleryApplyResult> {
+  return serial(gallery, '', () => serial(NAMES, galleryStateKey(b.name), async () => {
+    const bound = galleryChannels.get(gallery);
+    if (channel !== undefined && bound !== undefined && channel !== bound) {
+      fail('E_BUNDLE_CHANNEL', `this gallery holds channel '${bound}', the device was told to accept '${channel}': use a new gallery to change channel`);
+    }
+    const want = channel ?? bound;
+    if (want !== undefined && b.name !== want) {
+      fail('E_BUNDLE_CHANNEL', `gallery bundle '${b.name}' v${b.version} is for another channel: this gallery accepts '${want}' only`);
+    }
+    if (b.modelId !== gallery.modelId) {
+      throw new TemplateError('E_TEMPLATE_MODEL', `gallery bundle '${b.name}' v${b.version} holds templates of model '${b.modelId}', this gallery holds '${gallery.modelId}' templates: re-enrol the people with the current model`);
+    }
+    for (const e of b.entries) {
+      if (e.template.modelId !== gallery.modelId) throw new TemplateError('E_TEMPLATE_MODEL', `template for '${e.id}' was made by model '${e.template.modelId}', the gallery holds '${gallery.modelId}' templates: re-enrol`);
+    }
+    let st = store ?? galleryVersions.get(gallery);
+    if (!st) { st = new MemoryBundleStateStore(); galleryVersions.set(gallery, st); }
+    const key = galleryStateKey(b.name);
+    const current = await loadState(st, key);
+    if (current !== null && b.version <= current) {
+      fail('E_BUNDLE_ROLLBACK', `gallery '${b.name}' is at version ${current}; refusing bundle version ${b.version} (roll-back or replay)`);
+    }
+    if (b.kind === 'delta' && current !== b.baseVersion) {
       fail('E_BUNDLE_BASE', `delta ${b.baseVersion} -> ${b.version} for gallery '${b.name}' needs the gallery at version ${b.baseVersion}, it is at ${current ?? 'no version (apply a full bundle first)'}`);
     }
-    for (const id of b.removed) if (gallery.remove(id)) removed++;
-    for (const e of b.entries) {
-      if (gallery.get(e.id)) replaced++; else added++;
-      gallery.add(e.id, e.template);
+    const snapshot = gallery.entries();
+    if (!Array.isArray(snapshot)) badOption('gallery.entries() must return an array');
+    const restore = (cause: unknown): never => {
+      try {
+        gallery.clear();
+        for (const e of snapshot) gallery.add(e.id, e.template);
+      } catch (e) {
+        return fail('E_BUNDLE_STATE', `applying gallery bundle '${b.name}' v${b.version} failed (${messageOf(cause)}) and the gallery could not be restored (${messageOf(e)}): reload the gallery from its source`);
+      }
+      if (!sameMembers(gallery.entries(), new Set(snapshot.map((e) => e.id)))) {
+        fail('E_BUNDLE_STATE', `applying gallery bundle '${b.name}' v${b.version} failed (${messageOf(cause)}) and the gallery did not restore to its previous members: reload it from its source`);
+      }
+      throw cause;
+    };
+    let added = 0, replaced = 0, removed = 0;
+    try {
+      if (b.kind === 'full') {
+        gallery.clear();
+        for (const e of b.entries) { gallery.add(e.id, e.template); added++; }
+      } else {
+        for (const id of b.removed) if (gallery.remove(id)) removed++;
+        for (const e of b.entries) {
+          if (gallery.get(e.id)) replaced++; else added++;
+          gallery.add(e.id, e.template);
+        }
+      }
+    } catch (e) {
+      restore(e);
     }
-  }
-  await st.save(key, b.version);
-  return { name: b.name, version: b.version, added, replaced, removed };
+    try {
+      await saveState(st, key, b.version);
+    } catch (e) {
+      restore(e);
+    }
+    galleryChannels.set(gallery, b.name);
+    return { name: b.name, version: b.version, added, replaced, removed };
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -862,7 +1047,12 @@ function parseManifest(bytes: Uint8Array, count: number): BundleManifest {
 export interface VerifyBundleOptions {
   /** Accept only these kinds (E_BUNDLE_KIND otherwise). */
   kind?: BundleKind | BundleKind[];
-  /** Accept only this channel name (E_BUNDLE_KIND otherwise). */
+  /**
+   * Accept only this channel (the manifest's name, e.g. "site-a/people" or "models/stable");
+   * E_BUNDLE_CHANNEL otherwise. Devices should always pass it.
+   */
+  channel?: string;
+  /** Older spelling of `channel` (both given: they must agree). */
   name?: string;
   /** Gallery kinds: accept only galleries of this embedder model id (E_BUNDLE_KIND otherwise). */
   embedder?: string;
@@ -880,21 +1070,29 @@ export interface VerifiedBundle {
   payloads: Uint8Array[];
   /** Key id of the key that verified the signature. */
   keyId: string;
-  /** Records manifest.version as accepted for manifest.name (idempotent). */
+  /**
+   * Records manifest.version as accepted for manifest.name (idempotent). Checks the store again
+   * first: if a version at or above this one was recorded meanwhile, E_BUNDLE_ROLLBACK (never lowers it).
+   */
   commit(): Promise<void>;
 }
 
-/**
- * Verifies an update bundle on a device: fixed header, then the ECDSA signature over header +
- * manifest with the trusted public key(s) (nothing else is parsed before), then the manifest, the
- * caller's expectations, the roll-back rule (version must exceed the last accepted for the name) and
- * the payload SHA-256s. Throws BundleError: E_BUNDLE_FORMAT, E_BUNDLE_UNSIGNED, E_BUNDLE_SIGNATURE,
- * E_BUNDLE_KIND, E_BUNDLE_ROLLBACK, E_BUNDLE_TAMPERED.
- *
- * Several public keys may be trusted at once (key rotation); the header's key id picks the one to try.
- */
-export async function verifyBundle(publicKey: BundlePublicKeyInput | BundlePublicKeyInput[], input: Uint8Array | ArrayBuffer,
-                                   store: BundleStateStore = defaultBundleStateStore, options: VerifyBundleOptions = {}): Promise<VerifiedBundle> {
+interface CheckedOptions { kinds: BundleKind[] | null; channel: string | undefined; embedder: string | undefined; commit: boolean }
+
+function checkVerifyOptions(options: unknown): CheckedOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) badOption(`verifyBundle options must be an object, got ${describe(options)}`);
+  const o = options as VerifyBundleOptions;
+  const kinds = o.kind === undefined ? null : Array.isArray(o.kind) ? o.kind : [o.kind];
+  if (kinds && (!kinds.length || !kinds.every((k) => KINDS.includes(k)))) badOption(`options.kind must be ${KINDS.join(', ')} or a list of them, got ${describe(o.kind)}`);
+  const channel = checkChannelOption(o.channel, 'options.channel'), name = checkChannelOption(o.name, 'options.name');
+  if (channel !== undefined && name !== undefined && channel !== name) badOption(`options.channel '${channel}' and options.name '${name}' disagree: pass one`);
+  if (o.embedder !== undefined && !cleanText(o.embedder, 64)) badOption(`options.embedder must be a model id, got ${describe(o.embedder)}`);
+  if (o.commit !== undefined && typeof o.commit !== 'boolean') badOption(`options.commit must be a boolean, got ${describe(o.commit)}`);
+  return { kinds, channel: channel ?? name, embedder: o.embedder, commit: o.commit !== false };
+}
+
+/** Signature, manifest, the caller's expectations and the payload hashes: everything but the state. */
+async function verifySigned(publicKey: BundlePublicKeyInput | BundlePublicKeyInput[], input: Uint8Array | ArrayBuffer, o: CheckedOptions): Promise<Omit<VerifiedBundle, 'commit'>> {
   const bytes = toBytes(input, 'update bundle');
   const h = readHeader(bytes);
   if (h.alg === ALG_NONE) fail('E_BUNDLE_UNSIGNED', 'this update bundle is not signed: devices accept only bundles signed with the fleet key');
@@ -920,15 +1118,10 @@ export async function verifyBundle(publicKey: BundlePublicKeyInput | BundlePubli
 
   // signed content from here on
   const manifest = parseManifest(bytes.subarray(BUNDLE_HEADER, signedEnd), h.count);
-  const kinds = options.kind === undefined ? null : Array.isArray(options.kind) ? options.kind : [options.kind];
-  if (kinds && !kinds.includes(manifest.kind)) fail('E_BUNDLE_KIND', `expected a ${kinds.join(' or ')} bundle, got '${manifest.kind}'`);
-  if (options.name !== undefined && manifest.name !== options.name) fail('E_BUNDLE_KIND', `expected bundle channel '${options.name}', got '${manifest.name}'`);
-  if (options.embedder !== undefined && manifest.kind !== 'model' && manifest.embedder !== options.embedder) {
-    fail('E_BUNDLE_KIND', `gallery bundle holds templates of model '${manifest.embedder}', this device uses '${options.embedder}': re-enrol with the current model`);
-  }
-  const last = (await store.load(manifest.name)) ?? null;
-  if (last !== null && manifest.version <= last) {
-    fail('E_BUNDLE_ROLLBACK', `'${manifest.name}' version ${manifest.version} is not newer than the accepted version ${last}: refusing a roll-back or replay`);
+  if (o.kinds && !o.kinds.includes(manifest.kind)) fail('E_BUNDLE_KIND', `expected a ${o.kinds.join(' or ')} bundle, got '${manifest.kind}'`);
+  if (o.channel !== undefined && manifest.name !== o.channel) fail('E_BUNDLE_CHANNEL', `bundle is for channel '${manifest.name}', this device accepts '${o.channel}' only: refusing it`);
+  if (o.embedder !== undefined && manifest.kind !== 'model' && manifest.embedder !== o.embedder) {
+    fail('E_BUNDLE_KIND', `gallery bundle holds templates of model '${manifest.embedder}', this device uses '${o.embedder}': re-enrol with the current model`);
   }
   let at = signedEnd + h.sigLen;
   const total = manifest.payloads.reduce((n, p) => n + p.size, 0);
@@ -940,10 +1133,39 @@ export async function verifyBundle(publicKey: BundlePublicKeyInput | BundlePubli
     if (hex(await sha256(data)) !== p.sha256) fail('E_BUNDLE_TAMPERED', `payload '${p.name}' does not match its SHA-256 in the signed manifest: it was modified`);
     payloads.push(data);
   }
+  return { manifest, payloads, keyId: verifiedBy! };
+}
+
+/**
+ * Verifies an update bundle on a device: fixed header, then the ECDSA signature over header +
+ * manifest with the trusted public key(s) (nothing else is parsed before), then the manifest, the
+ * caller's expectations (kind, channel, embedder), the payload SHA-256s and the roll-back rule
+ * (version must exceed the last accepted for the name). Throws BundleError: E_BUNDLE_FORMAT,
+ * E_BUNDLE_UNSIGNED, E_BUNDLE_SIGNATURE, E_BUNDLE_KIND, E_BUNDLE_CHANNEL, E_BUNDLE_TAMPERED,
+ * E_BUNDLE_ROLLBACK, E_BUNDLE_STATE (the store returned something that is not a version, or failed).
+ *
+ * Verifications of the same name run one after the other (the roll-back check and the save are one
+ * step), so concurrent calls cannot both pass against the same old version. Several public keys may
+ * be trusted at once (key rotation); the header's key id picks the one to try.
+ */
+export async function verifyBundle(publicKey: BundlePublicKeyInput | BundlePublicKeyInput[], input: Uint8Array | ArrayBuffer,
+                                   store: BundleStateStore = defaultBundleStateStore, options: VerifyBundleOptions = {}): Promise<VerifiedBundle> {
+  checkStore(store);
+  const o = checkVerifyOptions(options);
+  const v = await verifySigned(publicKey, input, o);
+  const { name, version } = v.manifest;
   let committed = false;
-  const commit = async () => { if (!committed) { await store.save(manifest.name, manifest.version); committed = true; } };
-  if (options.commit !== false) await commit();
-  return { manifest, payloads, keyId: verifiedBy!, commit };
+  await serial(NAMES, name, async () => {
+    refuseRollback(name, version, await loadState(store, name));
+    if (o.commit) { await saveState(store, name, version); committed = true; }
+  });
+  const commit = () => serial(NAMES, name, async () => {
+    if (committed) return;
+    refuseRollback(name, version, await loadState(store, name)); // another version may have been recorded meanwhile
+    await saveState(store, name, version);
+    committed = true;
+  });
+  return { ...v, commit };
 }
 
 export interface BundleInspection {
@@ -1021,16 +1243,28 @@ export async function galleryFromBundle(verified: Pick<VerifiedBundle, 'manifest
 }
 
 /**
- * Device side, in one call: verify a signed gallery update bundle, apply it to the gallery, and only
- * then record its version (so a delta that cannot apply yet can be retried after the full bundle).
+ * Device side, in one call: verify a signed gallery update bundle, apply it to the gallery (all or
+ * nothing: see applyGalleryBundle), and only then record its version (so a delta that cannot apply
+ * yet can be retried after the full bundle). `options.channel` binds the device to one gallery name
+ * (E_BUNDLE_CHANNEL for any other); without it the gallery object binds to the first name applied.
+ * Calls for the same name run one after the other.
  * Errors: BundleError as verifyBundle and applyGalleryBundle; TemplateError E_TEMPLATE_MODEL for a
- * gallery of another model.
+ * gallery of another model. If the gallery was installed and only the final record of the channel
+ * version fails, the gallery stays installed (its own `gallery:<name>` version was saved) and the
+ * call throws E_BUNDLE_STATE.
  */
 export async function applySignedGalleryBundle(gallery: GalleryLike, publicKey: BundlePublicKeyInput | BundlePublicKeyInput[], bytes: Uint8Array | ArrayBuffer,
                                                store: BundleStateStore = defaultBundleStateStore, options: Omit<VerifyBundleOptions, 'commit' | 'kind'> = {}): Promise<GalleryApplyResult & { manifest: BundleManifest }> {
-  const v = await verifyBundle(publicKey, bytes, store, { ...options, kind: ['gallery', 'gallery-delta'], commit: false });
+  checkGalleryLike(gallery);
+  checkStore(store);
+  const o = checkVerifyOptions({ ...options, kind: ['gallery', 'gallery-delta'], commit: false });
+  const v = await verifySigned(publicKey, bytes, o);
   const g = await galleryFromBundle(v);
-  const result = await applyGalleryBundle(gallery, g, store);
-  await v.commit();
-  return { ...result, manifest: v.manifest };
+  const { name, version } = v.manifest;
+  return serial(NAMES, name, async () => {
+    refuseRollback(name, version, await loadState(store, name));
+    const result = await applyChecked(gallery, g, store, o.channel);
+    await saveState(store, name, version);
+    return { ...result, manifest: v.manifest };
+  });
 }

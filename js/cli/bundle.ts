@@ -94,6 +94,9 @@ class JsonGallery implements GalleryLike {
     return m ? Template.fromBytes(unb64(m.template)) : null;
   }
   clear(): void { this.file.members = []; }
+  entries(): { id: string; template: Template }[] {
+    return this.file.members.map((m) => ({ id: m.id, template: Template.fromBytes(unb64(m.template)) }));
+  }
   /** Versions applied to this file, kept in the file itself. */
   store(): BundleStateStore {
     return {

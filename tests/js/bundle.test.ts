@@ -55,6 +55,7 @@ class MapGallery implements GalleryLike {
   remove(id: string): boolean { return this.map.delete(id); }
   get(id: string): Template | null { return this.map.get(id) ?? null; }
   clear(): void { this.map.clear(); }
+  entries(): { id: string; template: Template }[] { return [...this.map].map(([id, template]) => ({ id, template })); }
 }
 
 const fullBundle = (version: number, ids: string[], name = 'site-a/people', modelId = MODEL) =>
@@ -252,7 +253,7 @@ test('refused with the right code: tampered, unsigned, wrong key, roll-back, wro
 
   // wrong kind, channel or model; inconsistent bundles are not even signed
   await refused(verifyBundle(keys.publicKey, signed, fresh(), { kind: 'model' }), 'E_BUNDLE_KIND', 'gallery where a model bundle is expected');
-  await refused(verifyBundle(keys.publicKey, signed, fresh(), { name: 'site-b/people' }), 'E_BUNDLE_KIND', 'another channel');
+  await refused(verifyBundle(keys.publicKey, signed, fresh(), { name: 'site-b/people' }), 'E_BUNDLE_CHANNEL', 'another channel');
   await refused(verifyBundle(keys.publicKey, signed, fresh(), { embedder: 'another-embedder' }), 'E_BUNDLE_KIND', 'gallery of another model');
   assert.throws(() => pinsFromBundle({ kind: 'gallery' } as never), (e: unknown) => e instanceof BundleError && e.code === 'E_BUNDLE_KIND');
   await refused(signBundle(keys.privateKey, { kind: 'gallery', name: 'site-b/people', version: 5 }, [v5]), 'E_BUNDLE_KIND', 'sign under another name');
