@@ -4,15 +4,17 @@
 // bundles (.wfg). The logic lives in js/bundle.ts; this file reads and writes files.
 
 import { parseArgs } from 'node:util';
-import { readFileSync, writeFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import {
   generateBundleKeys, signBundle, verifyBundle, inspectBundle, parseGalleryBundle, encodeGalleryBundle, diffGalleryBundles, applyGalleryBundle,
-  galleryFromBundle, isGalleryBundle, MemoryBundleStateStore,
+  galleryFromBundle, galleryStateKey, isGalleryBundle, BundleError, MemoryBundleStateStore,
   type BundleStateStore, type BundleKind, type BundleManifest, type GalleryBundle, type GalleryBundleInput, type GalleryLike, type ModelRole,
   type BundlePayloadInput, type VerifiedBundle,
 } from '../bundle.js';
 import { Template } from '../template.js';
+import { CliError, EXIT, EXIT_HELP, type ExitCode, badInput, isPlainObject, messageOf, numberOption, occupied, readJsonFile, reportError, usage, writeAtomic } from './common.js';
+import { newGalleryFile, readGalleryFile, writeGalleryFile, type GalleryFile, type GalleryMember } from './gallery-file.js';
 
 export const BUNDLE_USAGE = `usage: wasmface bundle <command> [options]
 
@@ -23,22 +25,21 @@ export const BUNDLE_USAGE = `usage: wasmface bundle <command> [options]
                                            read from the file unless given) or of a gallery (.wfg, or a people.json from
                                            enroll: NAME and N become the gallery's name and version)
   inspect FILE [--key PUBLIC] [--json]     what a bundle (.wfb) or gallery bundle (.wfg) holds; with --key, check the signature
-  verify FILE --key PUBLIC [--state FILE] [--kind K] [--extract DIR] [--json]
-                                           verify as a device does: signature, payload hashes, and no roll-back below the
-                                           versions recorded in the state file (updated on success)
+  verify FILE --key PUBLIC [--state FILE] [--channel NAME] [--kind K] [--extract DIR [--force]] [--json]
+                                           verify as a device does: signature, payload hashes, the channel (bundle name) when
+                                           given, and no roll-back below the versions recorded in the state file (updated on
+                                           success); --extract writes the payloads into DIR, never over a file without --force
   export-gallery --gallery people.json --out people.wfg [--name NAME] [--version N] [--base old.wfg]
                                            gallery JSON -> full gallery bundle, or with --base the delta from old.wfg
-  import-gallery FILE --gallery people.json [--key PUBLIC] [--state FILE]
-                                           apply a gallery bundle (.wfg, or a signed .wfb with --key) to a gallery JSON file
+  import-gallery FILE --gallery people.json [--key PUBLIC] [--state FILE] [--channel NAME]
+                                           apply a gallery bundle (.wfg, or a signed .wfb with --key) to a gallery JSON file,
+                                           all or nothing; the file records the channel of its first import and refuses others
 
-Keys are read as PEM, JWK JSON, DER (SPKI/PKCS#8) or a raw 65-byte public point. Exit code 1 with a
-[E_BUNDLE_...] code when a bundle is refused.`;
+Keys are read as PEM, JWK JSON, DER (SPKI/PKCS#8) or a raw 65-byte public point. The state file
+(--state) is JSON { name: version }; a corrupt one is refused, never taken for "no state". A refused
+bundle prints its [E_BUNDLE_...] code.
 
-interface GalleryMember { id: string; template: string; images: number; meta?: Record<string, unknown> }
-interface GalleryFile { format: 'wasmface-gallery'; version: 1; modelId: string; members: GalleryMember[]; bundles?: Record<string, number> }
-
-class UsageError extends Error {}
-const usage = (message: string): never => { throw new UsageError(message); };
+${EXIT_HELP}`;
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
@@ -50,39 +51,67 @@ function readKey(path: string): string | Uint8Array {
   return head.startsWith('-----') || head.startsWith('{') ? Buffer.from(raw).toString('utf8') : raw;
 }
 
-function writeAtomic(path: string, data: string | Uint8Array, mode?: number): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
-  renameSync(tmp, path);
+const STATE_HINT = 'restore it from a backup: deleting it would let every older bundle in again';
+
+/** A state file, strictly: no file is "nothing accepted yet"; anything but { name: integer >= 1 } is an input error. */
+function readStateFile(path: string): Map<string, number> {
+  const versions = new Map<string, number>();
+  if (!occupied(path)) return versions;
+  const v = readJsonFile(path, `bundle state file (${STATE_HINT})`);
+  if (!isPlainObject(v)) badInput(`${path} is not a bundle state file: expected an object { name: version }, got ${Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v} (${STATE_HINT})`);
+  for (const [name, version] of Object.entries(v)) {
+    if (!Number.isSafeInteger(version) || (version as number) < 1) {
+      badInput(`${path} is corrupt: the version of '${name}' is ${JSON.stringify(version)}, not an integer >= 1 (${STATE_HINT})`);
+    }
+    versions.set(name, version as number);
+  }
+  return versions;
 }
 
-/** Roll-back state as a JSON file { name: version }, rewritten on every save. */
+/**
+ * Roll-back state as a JSON file { name: version }, read strictly and written atomically. A save
+ * re-reads the file and never records a version at or below the one it holds (another process may
+ * have written it meanwhile). `hold()` keeps saves in memory until `flush()` (import-gallery writes
+ * the gallery file first).
+ */
 class FileStateStore implements BundleStateStore {
-  private readonly versions: Record<string, number>;
-  constructor(private readonly path: string) {
-    this.versions = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
-    if (typeof this.versions !== 'object' || this.versions === null || Array.isArray(this.versions)) usage(`${path} is not a bundle state file`);
-  }
-  load(name: string): number | null { return typeof this.versions[name] === 'number' ? this.versions[name] : null; }
+  private versions: Map<string, number>;
+  private held: Map<string, number> | null = null;
+  constructor(readonly path: string) { this.versions = readStateFile(path); }
+  load(name: string): number | null { return this.held?.get(name) ?? this.versions.get(name) ?? null; }
   save(name: string, version: number): void {
-    this.versions[name] = version;
-    writeAtomic(this.path, JSON.stringify(this.versions, null, 1) + '\n');
+    if (this.held) this.held.set(name, version);
+    else this.write([[name, version]]);
   }
-}
-
-function readGalleryJson(path: string): GalleryFile {
-  const g = JSON.parse(readFileSync(path, 'utf8')) as GalleryFile;
-  if (g?.format !== 'wasmface-gallery' || g.version !== 1 || typeof g.modelId !== 'string' || !Array.isArray(g.members)) usage(`${path} is not a wasmface gallery file (version 1)`);
-  return g;
+  hold(): this { this.held ??= new Map(); return this; }
+  flush(): void {
+    const held = this.held;
+    this.held = null;
+    if (held?.size) this.write([...held]);
+  }
+  private write(entries: [string, number][]): void {
+    const now = readStateFile(this.path);
+    for (const [name, version] of entries) {
+      const last = now.get(name);
+      if (last !== undefined && last >= version) throw new BundleError('E_BUNDLE_ROLLBACK', `${this.path} already records '${name}' version ${last}: not recording version ${version}`);
+      now.set(name, version);
+    }
+    writeAtomic(this.path, JSON.stringify(Object.fromEntries(now), null, 1) + '\n');
+    this.versions = now;
+  }
 }
 
 /** The gallery JSON of `wasmface enroll` as a GalleryLike, so applyGalleryBundle works on it unchanged. */
-class JsonGallery implements GalleryLike {
+export class JsonGallery implements GalleryLike {
+  // the member behind each template entries() handed out: adding one of those back (a failed apply
+  // restoring its snapshot) restores the member exactly, images, meta and any other field included
+  private readonly handedOut = new WeakMap<Template, GalleryMember>();
   constructor(readonly file: GalleryFile) {}
   get modelId(): string { return this.file.modelId; }
   add(id: string, template: Template): void {
     this.remove(id);
-    this.file.members.push({ id, template: b64(template.toBytes()), images: template.images });
+    const was = this.handedOut.get(template);
+    this.file.members.push(was?.id === id ? structuredClone(was) : { id, template: b64(template.toBytes()), images: template.images });
   }
   remove(id: string): boolean {
     const n = this.file.members.length;
@@ -95,7 +124,11 @@ class JsonGallery implements GalleryLike {
   }
   clear(): void { this.file.members = []; }
   entries(): { id: string; template: Template }[] {
-    return this.file.members.map((m) => ({ id: m.id, template: Template.fromBytes(unb64(m.template)) }));
+    return this.file.members.map((m) => {
+      const template = Template.fromBytes(unb64(m.template));
+      this.handedOut.set(template, structuredClone(m));
+      return { id: m.id, template };
+    });
   }
   /** Versions applied to this file, kept in the file itself. */
   store(): BundleStateStore {
@@ -106,6 +139,21 @@ class JsonGallery implements GalleryLike {
   }
 }
 
+/**
+ * The channel import-gallery accepts into a gallery file: the one the file records (its first
+ * import; for older files, the only gallery whose version it records), which --channel may repeat
+ * but not change; else --channel; else any (the first import binds the file).
+ */
+function galleryChannel(path: string, file: GalleryFile, option: string | undefined): { channel: string | undefined; recorded: boolean } {
+  const prefix = galleryStateKey('');
+  const named = Object.keys(file.bundles ?? {}).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  const recorded = file.channel ?? (named.length === 1 ? named[0] : undefined);
+  if (recorded !== undefined && option !== undefined && option !== recorded) {
+    throw new BundleError('E_BUNDLE_CHANNEL', `${path} holds gallery channel '${recorded}': refusing --channel '${option}' (import another channel into a new gallery file)`);
+  }
+  return { channel: recorded ?? option, recorded: recorded !== undefined };
+}
+
 function galleryInputFromJson(g: GalleryFile, name: string, version: number): GalleryBundleInput {
   return {
     kind: 'full', name, modelId: g.modelId, version,
@@ -113,12 +161,7 @@ function galleryInputFromJson(g: GalleryFile, name: string, version: number): Ga
   };
 }
 
-function int(v: string | undefined, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) usage(`${what} must be an integer >= 1, got ${v}`);
-  return n;
-}
+const int = (v: string | undefined, what: string) => numberOption(v, what, { integer: true, min: 1 });
 
 const short = (h: string) => `${h.slice(0, 16)}…`;
 
@@ -139,44 +182,66 @@ function describeGallery(g: GalleryBundle): string[] {
   ];
 }
 
-function safeName(name: string): string {
-  const b = basename(name).replace(/[^\w.-]+/g, '_').replace(/^\.+/, '_');
-  return b || 'payload';
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i;
+
+/**
+ * A payload (or gallery) name as a plain file name: its last path segment ('/' and '\' both
+ * separate), only letters, digits, '_', '-' and '.', no leading dot (so never '.', '..' or hidden),
+ * no trailing dot, no Windows device name, at most 128 characters; 'payload' when nothing is left.
+ */
+export function safeName(name: string): string {
+  let s = (name.split(/[\\/]/).pop() ?? '').replace(/[^\w.-]+/g, '_').replace(/^\.+/, '_').slice(0, 128).replace(/\.+$/, '_');
+  if (WINDOWS_DEVICE.test(s)) s = `_${s}`;
+  return s || 'payload';
 }
 
-/** Runs `wasmface bundle <argv>`; returns the exit code. Refused bundles throw BundleError (exit 1 in the caller). */
-export async function runBundleCommand(argv: string[]): Promise<number> {
+/** Writes the payloads into dir, all or none: refused (nothing written) on a name clash or, without force, an existing file. */
+function extractPayloads(dir: string, v: VerifiedBundle, force: boolean): string[] {
+  const claimed = new Map<string, string>(); // lower-cased file name (case-insensitive file systems) -> payload name
+  const paths = v.manifest.payloads.map((p) => {
+    const file = safeName(p.name), other = claimed.get(file.toLowerCase());
+    if (other !== undefined) badInput(`payloads '${other}' and '${p.name}' would both be extracted to ${file}: refusing (nothing was written)`);
+    claimed.set(file.toLowerCase(), p.name);
+    const path = join(dir, file);
+    if (dirname(resolve(path)) !== resolve(dir)) badInput(`payload '${p.name}' would be written outside ${dir}: refusing`); // safeName makes this impossible
+    if (!force && occupied(path)) usage(`${path} already exists: refusing to overwrite it with payload '${p.name}' (pass --force to replace it; nothing was written)`);
+    return path;
+  });
+  mkdirSync(dir, { recursive: true });
+  paths.forEach((path, i) => writeAtomic(path, v.payloads[i]));
+  return paths;
+}
+
+const OPTIONS = {
+  out: { type: 'string' }, key: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' },
+  model: { type: 'string', multiple: true }, gallery: { type: 'string' }, state: { type: 'string' }, extract: { type: 'string' },
+  kind: { type: 'string' }, base: { type: 'string' }, note: { type: 'string' }, public: { type: 'string' }, channel: { type: 'string' },
+  json: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Runs `wasmface bundle <argv>`; returns the exit code (EXIT in js/cli/common.ts), errors reported on stderr. */
+export async function runBundleCommand(argv: string[]): Promise<ExitCode> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
-      options: {
-        out: { type: 'string' }, key: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' },
-        model: { type: 'string', multiple: true }, gallery: { type: 'string' }, state: { type: 'string' }, extract: { type: 'string' },
-        kind: { type: 'string' }, base: { type: 'string' }, note: { type: 'string' }, public: { type: 'string' },
-        json: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (e) {
-    console.error(`wasmface bundle: ${(e as Error).message}\n${BUNDLE_USAGE}`);
-    return 2;
+    return reportError(new CliError(EXIT.USAGE, `${messageOf(e)} (wasmface bundle help)`), 'wasmface bundle');
   }
   const { values: o, positionals: [sub, ...args] } = parsed;
-  if (o.help || !sub || sub === 'help') { console.log(BUNDLE_USAGE); return sub || o.help ? 0 : 2; }
+  if (o.help || !sub || sub === 'help') { console.log(BUNDLE_USAGE); return sub || o.help ? EXIT.OK : EXIT.USAGE; }
   try {
     return await run(sub, args, o);
   } catch (e) {
-    if (e instanceof UsageError) { console.error(`wasmface bundle ${sub}: ${e.message}`); return 2; }
-    throw e;
+    return reportError(e, `wasmface bundle ${sub}`);
   }
 }
 
 type Opts = { [k: string]: string | boolean | string[] | undefined } & {
   out?: string; key?: string; name?: string; version?: string; model?: string[]; gallery?: string; state?: string; extract?: string;
-  kind?: string; base?: string; note?: string; public?: string; json?: boolean; force?: boolean;
+  kind?: string; base?: string; note?: string; public?: string; channel?: string; json?: boolean; force?: boolean;
 };
 
-async function run(sub: string, args: string[], o: Opts): Promise<number> {
+async function run(sub: string, args: string[], o: Opts): Promise<ExitCode> {
   switch (sub) {
     case 'keygen': {
       if (!o.out) usage('keygen needs --out DIR');
@@ -190,7 +255,7 @@ async function run(sub: string, args: string[], o: Opts): Promise<number> {
       writeAtomic(files[2], k.publicPem);
       writeAtomic(files[3], JSON.stringify(k.publicJwk) + '\n');
       console.log(`key ${k.keyId}: ${files[0]} and ${files[1]} stay on the signing machine (mode 600); give devices ${files[2]} or ${files[3]}`);
-      return 0;
+      return EXIT.OK;
     }
     case 'sign': {
       if (!o.key || !o.out) usage('sign needs --key PRIVATE and --out FILE');
@@ -219,7 +284,7 @@ async function run(sub: string, args: string[], o: Opts): Promise<number> {
         } else {
           if (!name || !version) usage('sign --gallery people.json needs --name NAME and --version N (they become the gallery\'s name and version)');
           kind = 'gallery';
-          wfg = await encodeGalleryBundle(galleryInputFromJson(readGalleryJson(path), name!, version!));
+          wfg = await encodeGalleryBundle(galleryInputFromJson(readGalleryFile(path), name!, version!));
         }
         payloads.push({ name: `${safeName(name!)}-v${version}.wfg`, bytes: wfg });
       }
@@ -229,7 +294,7 @@ async function run(sub: string, args: string[], o: Opts): Promise<number> {
       const info = await inspectBundle(out);
       console.log(`wrote ${o.out} (${out.length} bytes), signed by key ${info.keyId}`);
       for (const l of describeManifest(info.manifest!)) console.log(l);
-      return 0;
+      return EXIT.OK;
     }
     case 'inspect': {
       if (args.length !== 1) usage('inspect needs one FILE');
@@ -239,12 +304,12 @@ async function run(sub: string, args: string[], o: Opts): Promise<number> {
       if (o.key && info.type === 'update') verified = await verifyBundle(readKey(o.key), bytes, new MemoryBundleStateStore());
       if (o.json) {
         console.log(JSON.stringify({ ...info, gallery: info.gallery && { ...info.gallery, entries: info.gallery.entries.map((e) => ({ id: e.id, meta: e.meta })) }, signatureVerified: verified ? true : undefined }));
-        return 0;
+        return EXIT.OK;
       }
       if (info.type === 'gallery') {
         for (const l of describeGallery(info.gallery!)) console.log(l);
         console.log('  content SHA-256 ok (not signed: a gallery bundle is authenticated by the update bundle it travels in)');
-        return 0;
+        return EXIT.OK;
       }
       for (const l of describeManifest(info.manifest!)) console.log(l);
       console.log(`  payload hashes: ${info.payloadsIntact!.every(Boolean) ? 'ok' : `MISMATCH in ${info.manifest!.payloads.filter((_, i) => !info.payloadsIntact![i]).map((p) => p.name).join(', ')}`}`);
@@ -255,31 +320,27 @@ async function run(sub: string, args: string[], o: Opts): Promise<number> {
         const g = await parseGalleryBundle(bytes.subarray(bytes.length - info.manifest!.payloads[0].size));
         for (const l of describeGallery(g)) console.log(`  ${l}`);
       }
-      return 0;
+      return EXIT.OK;
     }
     case 'verify': {
       if (args.length !== 1 || !o.key) usage('verify needs one FILE and --key PUBLIC');
       const kinds = o.kind?.split(',') as BundleKind[] | undefined;
       const store = o.state ? new FileStateStore(o.state) : new MemoryBundleStateStore();
-      const v = await verifyBundle(readKey(o.key!), new Uint8Array(readFileSync(args[0])), store, { kind: kinds, commit: false });
+      const v = await verifyBundle(readKey(o.key!), new Uint8Array(readFileSync(args[0])), store, { kind: kinds, channel: o.channel, commit: false });
       if (v.manifest.kind !== 'model') await galleryFromBundle(v); // the gallery inside matches its manifest
-      const written: string[] = [];
-      if (o.extract) {
-        mkdirSync(o.extract, { recursive: true });
-        v.manifest.payloads.forEach((p, i) => { const path = join(o.extract!, safeName(p.name)); writeAtomic(path, v.payloads[i]); written.push(path); });
-      }
-      await v.commit();
+      const written = o.extract ? extractPayloads(o.extract, v, !!o.force) : [];
+      await v.commit(); // the version is recorded once everything was checked and extracted
       if (o.json) console.log(JSON.stringify({ ok: true, keyId: v.keyId, manifest: v.manifest, extracted: written }));
       else {
         console.log(`OK ${describeManifest(v.manifest).join('\n')}`);
         console.log(`  signature ok (key ${v.keyId}), payload hashes ok${o.state ? `; ${o.state}: '${v.manifest.name}' -> ${v.manifest.version}` : '; no --state: roll-back checked against nothing'}`);
         if (written.length) console.log(`  extracted: ${written.join(', ')}`);
       }
-      return 0;
+      return EXIT.OK;
     }
     case 'export-gallery': {
       if (!o.gallery || !o.out) usage('export-gallery needs --gallery people.json and --out FILE');
-      const g = readGalleryJson(o.gallery!);
+      const g = readGalleryFile(o.gallery!);
       const name = o.name ?? basename(o.gallery!, extname(o.gallery!));
       const base = o.base ? await parseGalleryBundle(new Uint8Array(readFileSync(o.base))) : null;
       // default version: seconds since the epoch, so successive exports increase without a counter
@@ -296,34 +357,56 @@ async function run(sub: string, args: string[], o: Opts): Promise<number> {
       const parsed = await parseGalleryBundle(out);
       console.log(`wrote ${o.out} (${out.length} bytes)`);
       for (const l of describeGallery(parsed)) console.log(l);
-      return 0;
+      return EXIT.OK;
     }
-    case 'import-gallery': {
-      if (args.length !== 1 || !o.gallery) usage('import-gallery needs one FILE and --gallery people.json');
-      const bytes = new Uint8Array(readFileSync(args[0]));
-      let bundle: GalleryBundle, verified: VerifiedBundle | null = null;
-      const existing = existsSync(o.gallery!) ? readGalleryJson(o.gallery!) : null;
-      const file: GalleryFile = existing ?? { format: 'wasmface-gallery', version: 1, modelId: '', members: [] };
-      const gallery = new JsonGallery(file);
-      // versions: the --state file when given (a device's), else recorded in the gallery file itself
-      const store = o.state ? new FileStateStore(o.state) : gallery.store();
-      if (isGalleryBundle(bytes)) {
-        bundle = await parseGalleryBundle(bytes);
-      } else {
-        if (!o.key) usage(`${args[0]} is an update bundle: pass --key PUBLIC to verify it`);
-        verified = await verifyBundle(readKey(o.key!), bytes, store, { kind: ['gallery', 'gallery-delta'], commit: false });
-        bundle = await galleryFromBundle(verified);
-      }
-      if (!existing) file.modelId = bundle.modelId;
-      const r = await applyGalleryBundle(gallery, bundle, store);
-      for (const e of bundle.entries) if (e.meta) { const m = gallery.file.members.find((x) => x.id === e.id); if (m) m.meta = e.meta; }
-      if (verified) await verified.commit();
-      writeAtomic(o.gallery!, JSON.stringify(gallery.file, null, 1));
-      console.log(`${o.gallery}: gallery '${r.name}' now at version ${r.version} (${r.added} added, ${r.replaced} replaced, ${r.removed} removed; ${gallery.file.members.length} people)`);
-      return 0;
-    }
+    case 'import-gallery':
+      return importGallery(args, o);
     default:
-      usage(`unknown bundle command '${sub}'\n${BUNDLE_USAGE}`);
+      return usage(`unknown bundle command '${sub}' (wasmface bundle help)`);
   }
-  return 2;
+}
+
+/**
+ * import-gallery: the bundle is checked and applied to the gallery in memory (all or nothing), the
+ * gallery file is written (atomically), and only then the versions are recorded in the --state file;
+ * without --state they are recorded in the gallery file itself, in the same write. A failure at any
+ * step before leaves the gallery file and the state file as they were.
+ */
+async function importGallery(args: string[], o: Opts): Promise<ExitCode> {
+  if (args.length !== 1 || !o.gallery) usage('import-gallery needs one FILE and --gallery people.json');
+  const path = o.gallery!;
+  const bytes = new Uint8Array(readFileSync(args[0]));
+  const existing = existsSync(path) ? readGalleryFile(path) : null;
+  const file = existing ?? newGalleryFile('');
+  const { channel, recorded } = galleryChannel(path, file, o.channel);
+  const gallery = new JsonGallery(file);
+  const stateFile = o.state ? new FileStateStore(o.state).hold() : null;
+  const store = stateFile ?? gallery.store();
+  let r;
+  try {
+    let bundle: GalleryBundle, verified: VerifiedBundle | null = null;
+    if (isGalleryBundle(bytes)) {
+      bundle = await parseGalleryBundle(bytes);
+    } else {
+      if (!o.key) usage(`${args[0]} is an update bundle: pass --key PUBLIC to verify it`);
+      verified = await verifyBundle(readKey(o.key!), bytes, store, { kind: ['gallery', 'gallery-delta'], channel, commit: false });
+      bundle = await galleryFromBundle(verified);
+    }
+    if (!existing) file.modelId = bundle.modelId;
+    r = await applyGalleryBundle(gallery, bundle, store, { channel });
+    for (const e of bundle.entries) if (e.meta) { const m = file.members.find((x) => x.id === e.id); if (m) m.meta = e.meta; }
+    if (verified) await verified.commit(); // into the gallery file's record, or held for the state file
+  } catch (e) {
+    if (e instanceof BundleError && e.code === 'E_BUNDLE_CHANNEL' && recorded) e.message += ` (${path} was bound to '${channel}' by its first import; use a new gallery file for another channel)`;
+    throw e;
+  }
+  file.channel = r.name;
+  writeGalleryFile(path, file);
+  try {
+    stateFile?.flush();
+  } catch (e) {
+    return badInput(`${path} now holds gallery '${r.name}' version ${r.version}, but ${o.state} could not record it (${messageOf(e)}): fix ${o.state}; importing the same bundle again is safe`);
+  }
+  console.log(`${path}: gallery '${r.name}' now at version ${r.version} (${r.added} added, ${r.replaced} replaced, ${r.removed} removed; ${file.members.length} people)`);
+  return EXIT.OK;
 }

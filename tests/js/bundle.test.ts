@@ -147,12 +147,12 @@ test('signed model and gallery bundles from the CLI load into a new engine', { s
     // a device checking with the CLI: verify records the version, the same bundle again is a roll-back
     assert.match(ok('bundle', 'verify', f('models.wfb'), '--key', f('keys/public.pem'), '--state', f('state.json')), /signature ok/);
     const again = cli('bundle', 'verify', f('models.wfb'), '--key', f('keys/public.pem'), '--state', f('state.json'));
-    assert.equal(again.status, 1);
+    assert.equal(again.status, 4, 'refused for security: exit 4');
     assert.match(again.stderr, /E_BUNDLE_ROLLBACK/);
     assert.deepEqual(JSON.parse(readFileSync(f('state.json'), 'utf8')), { 'models/stable': 7 });
     assert.match(ok('bundle', 'inspect', f('people.wfb'), '--key', f('keys/public.jwk')), /signature ok[\s\S]*2 members: alice, carol/);
     const wrong = cli('bundle', 'verify', f('people.wfb'), '--key', f('keys/private.pem'));
-    assert.equal(wrong.status, 1, 'a private key is not accepted where the device key goes');
+    assert.equal(wrong.status, 3, 'a private key is not accepted where the device key goes');
     assert.match(wrong.stderr, /E_BUNDLE_KEY/);
 
     // the device through the core API: verify, load the models with their pins, apply the gallery
