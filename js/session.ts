@@ -10,6 +10,8 @@ import type { ImageInput } from './image.js';
 import { Template, TemplateError } from './template.js';
 import { GUIDANCE_TEXT, type FaceQuality } from './quality.js';
 import { WasmfaceError } from './errors.js';
+import { ActiveLivenessCheck, type Challenge } from './liveness/active.js';
+import { lumaOf } from './liveness/photometric.js';
 
 /**
  * Options of a live-capture session. Every field is checked when the session is created: a value of
@@ -31,8 +33,21 @@ export interface SessionOptions {
   frames?: number;
   /** Time budget in ms from the first frame: a finite number in [1, 600000] (default 5000). */
   budgetMs?: number;
-  /** Require a live judgement: true or false (default: when the engine has anti-spoofing models; true needs them). */
-  liveness?: boolean;
+  /**
+   * Liveness: true (passive: the anti-spoofing models on each frame; default when the engine has
+   * them), false (none), or 'active': a random head-movement challenge judged from the frames (works
+   * at any distance, including a face filling the frame; see js/liveness/active.ts), combined with
+   * the passive score on the frames where its patches fit.
+   */
+  liveness?: boolean | 'active';
+  /** Active liveness: challenges in a row, an integer in [1, 4] (default 2). */
+  challenges?: number;
+  /** Active liveness: ms allowed per challenge, in [1000, 30000] (default 5000). */
+  challengeMs?: number;
+  /** Active liveness: true when frames are mirrored (a selfie preview fed back), default false. */
+  mirrored?: boolean;
+  /** Active liveness: uniform random numbers in [0, 1) for the prompts (default crypto.getRandomValues). */
+  random?: () => number;
   /** Decide on the first good frame when it is this far above the threshold: a number >= 0, or Infinity to disable (default 0.02). */
   earlyMargin?: number;
   /**
@@ -43,7 +58,14 @@ export interface SessionOptions {
 }
 
 /** Option keys a session takes. */
-export const SESSION_OPTION_KEYS = ['mode', 'template', 'operatingPoint', 'threshold', 'frames', 'budgetMs', 'liveness', 'earlyMargin', 'now'] as const;
+export const SESSION_OPTION_KEYS = ['mode', 'template', 'operatingPoint', 'threshold', 'frames', 'budgetMs', 'liveness', 'earlyMargin', 'now', 'challenges', 'challengeMs', 'mirrored', 'random'] as const;
+/** Options only an active-liveness session takes. */
+const ACTIVE_OPTION_KEYS = ['challenges', 'challengeMs', 'mirrored', 'random'] as const;
+/**
+ * A tracked face that jumps more than this many inter-ocular distances between frames is another
+ * face (or a picture swapped in): the active check and the fused frames start again.
+ */
+export const MAX_FACE_JUMP_IOD = 0.8;
 /** Ranges of the numeric session options. */
 export const SESSION_LIMITS = { frames: [1, 100], budgetMs: [1, 600_000] } as const;
 /**
@@ -68,8 +90,10 @@ export interface SessionUpdate {
   liveness?: number;
   template?: Template;
   elapsedMs: number;
-  /** Why a session ended without its budget running out on a valid clock (broken clock, frame limit). */
+  /** Why a session ended without its budget running out on a valid clock (broken clock, frame limit), or why it is 'spoof'. */
   reason?: string;
+  /** Active liveness: what the user is asked to do now (also the first line of `guidance`). */
+  challenge?: { prompt: Challenge | null; text: string; index: number; total: number; progress: number; passed: boolean };
 }
 
 function describe(v: unknown): string {
@@ -106,6 +130,10 @@ export class FaceSession {
   private readonly margin: number;
   private readonly threshold: number;
   private readonly useLiveness: boolean;
+  private readonly activeOptions: { challenges?: number; challengeMs?: number; mirrored?: boolean; random?: () => number } | null;
+  private active: ActiveLivenessCheck | null = null;
+  private activePassed = false;
+  private lastFace: { x: number; y: number; iod: number } | null = null;
   private readonly templateEmbedding: Float32Array | null;
   private readonly now: () => number;
 
@@ -131,7 +159,8 @@ export class FaceSession {
       this.templateEmbedding = null;
     }
     this.need = frames === undefined ? (mode === 'enroll' ? 5 : 3) : numberIn(frames, 'frames', SESSION_LIMITS.frames[0], SESSION_LIMITS.frames[1], true);
-    this.budgetMs = budgetMs === undefined ? 5000 : numberIn(budgetMs, 'budgetMs', SESSION_LIMITS.budgetMs[0], SESSION_LIMITS.budgetMs[1], false);
+    const activeBudget = liveness === 'active' ? 2000 + (typeof o.challenges === 'number' ? o.challenges : 2) * (typeof o.challengeMs === 'number' ? o.challengeMs : 5000) : 5000;
+    this.budgetMs = budgetMs === undefined ? activeBudget : numberIn(budgetMs, 'budgetMs', SESSION_LIMITS.budgetMs[0], SESSION_LIMITS.budgetMs[1], false);
     this.maxFrames = this.need + Math.ceil((this.budgetMs / 1000) * MAX_SESSION_FRAME_RATE);
     if (earlyMargin === undefined) this.margin = 0.02;
     else if (typeof earlyMargin !== 'number' || Number.isNaN(earlyMargin) || earlyMargin < 0 || earlyMargin === -Infinity) throw optionError(`earlyMargin must be a number >= 0 (Infinity disables the early decision), got ${describe(earlyMargin)}`);
@@ -144,10 +173,25 @@ export class FaceSession {
     }
     if (threshold !== undefined) this.threshold = numberIn(threshold, 'threshold', -1, 1, false);
     else this.threshold = fromPoint ?? engine.threshold('far1e-3');
-    if (liveness !== undefined && typeof liveness !== 'boolean') throw optionError(`liveness must be true or false, got ${describe(liveness)}`);
+    if (liveness !== undefined && typeof liveness !== 'boolean' && liveness !== 'active') throw optionError(`liveness must be true, false or 'active', got ${describe(liveness)}`);
     const hasModels = engine.models.antispoof.length > 0;
     if (liveness === true && !hasModels && mode === 'verify') throw optionError('liveness: true needs an engine with anti-spoofing models (models.antispoof)');
-    this.useLiveness = liveness ?? hasModels;
+    if (liveness === 'active' && mode !== 'verify') throw optionError("liveness: 'active' is for verify sessions");
+    for (const k of ACTIVE_OPTION_KEYS) if (o[k] !== undefined && liveness !== 'active') throw optionError(`${k} is an active-liveness option: pass it with liveness: 'active'`);
+    if (liveness === 'active') {
+      const { challenges, challengeMs, mirrored, random } = o;
+      const active = {
+        ...(challenges !== undefined && { challenges: numberIn(challenges, 'challenges', 1, 4, true) }),
+        ...(challengeMs !== undefined && { challengeMs: numberIn(challengeMs, 'challengeMs', 1000, 30000, false) }),
+        ...(mirrored !== undefined && { mirrored: mirrored as boolean }),
+        ...(random !== undefined && { random: random as () => number }),
+      };
+      if (mirrored !== undefined && typeof mirrored !== 'boolean') throw optionError(`mirrored must be true or false, got ${describe(mirrored)}`);
+      if (random !== undefined && typeof random !== 'function') throw optionError(`random must be a function returning numbers in [0, 1), got ${describe(random)}`);
+      this.activeOptions = active;
+      this.active = new ActiveLivenessCheck(active); // draws the prompts now (fails here without a secure random source)
+    } else this.activeOptions = null;
+    this.useLiveness = liveness === 'active' ? hasModels : liveness ?? hasModels;
     if (now !== undefined && typeof now !== 'function') throw optionError(`now must be a function returning the time in ms, got ${describe(now)}`);
     this.now = (now as (() => number) | undefined) ?? defaultClock;
   }
@@ -176,17 +220,21 @@ export class FaceSession {
       // a clock that cannot be read ends the session: no decision on a frame it cannot time
       return this.finish({ quality: a.quality, guidance, frames: this.total, goodFrames: this.good, elapsedMs: this.lastElapsed, state: 'timeout', done: true, reason: `${t1}: pass a monotonic now()` });
     }
-    const usable = a.quality.ok && a.embedding !== null && (!this.useLiveness || !verify || a.liveness?.reliable === true);
+    const elapsedMs = t1 - this.started;
+    this.lastElapsed = elapsedMs;
+    const tracked = this.active ? this.trackActive(a, image, t1) : undefined, challenge = tracked?.challenge;
+    // active mode: the passive score counts where its patches fit, and close range is judged by the challenge
+    const usable = a.quality.ok && a.embedding !== null && (!this.useLiveness || !verify || this.active !== null || a.liveness?.reliable === true);
     if (usable) {
       this.good++;
       this.fused ??= new Float64Array(a.embedding!.length);
       a.embedding!.forEach((v, i) => { this.fused![i] += v; });
-      if (a.liveness) this.live.push(a.liveness.score);
     }
-    const elapsedMs = t1 - this.started;
-    this.lastElapsed = elapsedMs;
-    if (!usable && a.quality.ok && a.liveness && !a.liveness.reliable) guidance.push(a.liveness.reason ?? GUIDANCE_TEXT['move-back']);
-    const base = { quality: a.quality, guidance, frames: this.total, goodFrames: this.good, elapsedMs };
+    if (usable && a.liveness && (this.active === null || a.liveness.reliable)) this.live.push(a.liveness.score);
+    if (!usable && a.quality.ok && a.liveness && !a.liveness.reliable && !this.active) guidance.push(a.liveness.reason ?? GUIDANCE_TEXT['move-back']);
+    if (challenge && !challenge.passed) guidance.unshift(challenge.text);
+    const base = { quality: a.quality, guidance, frames: this.total, goodFrames: this.good, elapsedMs, ...(challenge && { challenge }) };
+    if (tracked?.failed) return this.finish({ ...base, state: 'spoof', done: true, reason: tracked.failed });
     // the budget, or the frame limit when the clock stands still
     const over = elapsedMs > this.budgetMs || this.total >= this.maxFrames;
     const reason = elapsedMs > this.budgetMs ? undefined : this.total >= this.maxFrames ? `${this.total} frames without a decision: the frame limit for a ${this.budgetMs} ms budget (is the clock advancing?)` : undefined;
@@ -201,13 +249,46 @@ export class FaceSession {
     const liveness = this.live.length ? this.live.reduce((s, v) => s + v, 0) / this.live.length : undefined;
     const livenessThreshold = this.engine.livenessThreshold;
     const decide = (): SessionUpdate => {
-      if (this.useLiveness && (liveness ?? 0) < livenessThreshold) return this.finish({ ...base, state: 'spoof', done: true, score, liveness });
+      // active mode: the challenge passed; a passive score, where there is one, can still say spoof
+      const passiveSpoof = this.active ? liveness !== undefined && liveness < livenessThreshold : this.useLiveness && (liveness ?? 0) < livenessThreshold;
+      if (passiveSpoof) return this.finish({ ...base, state: 'spoof', done: true, score, liveness, reason: 'the anti-spoofing models judged the face not live' });
       return this.finish({ ...base, state: score! >= this.threshold ? 'match' : 'no-match', done: true, score, liveness });
     };
-    if (this.good === 1 && score! >= this.threshold + this.margin && (!this.useLiveness || (liveness ?? 0) >= Math.min(0.99, livenessThreshold + 0.3))) return decide();
+    if (this.active && !this.activePassed) {
+      if (over) return this.finish({ ...base, state: 'timeout', done: true, score, liveness, reason: reason ?? 'the liveness challenge was not completed within the budget' });
+      return { ...base, state: 'collecting', done: false, score, liveness };
+    }
+    if (!this.active && this.good === 1 && score! >= this.threshold + this.margin && (!this.useLiveness || (liveness ?? 0) >= Math.min(0.99, livenessThreshold + 0.3))) return decide();
     if (this.good >= this.need) return decide();
     if (over) return this.good ? decide() : this.finish({ ...base, state: 'timeout', done: true, ...(reason && { reason }) });
     return { ...base, state: 'collecting', done: false, score, liveness };
+  }
+
+  /**
+   * Active liveness on this frame: follows the largest face (a jump to another place restarts the
+   * challenge and the fused frames, so the person matched is the person who moved), and feeds the
+   * check its landmarks and the frame's luma.
+   */
+  private trackActive(a: FrameAnalysis, image: ImageInput, t: number): { challenge: NonNullable<SessionUpdate['challenge']>; failed?: string } {
+    const f = a.face;
+    if (f) {
+      const [re, le] = f.landmarks, iod = Math.hypot(le[0] - re[0], le[1] - re[1]);
+      const x = f.landmarks.reduce((s, p) => s + p[0], 0) / 5, y = f.landmarks.reduce((s, p) => s + p[1], 0) / 5;
+      const last = this.lastFace;
+      if (last && Math.hypot(x - last.x, y - last.y) > MAX_FACE_JUMP_IOD * Math.max(iod, last.iod)) {
+        this.active = new ActiveLivenessCheck(this.activeOptions!);
+        this.activePassed = false;
+        this.fused = null; this.good = 0; this.live = [];
+      }
+      this.lastFace = { x, y, iod };
+    }
+    const check = this.active!;
+    const u = check.push(f ? { landmarks: f.landmarks, luma: lumaOf(image) } : null, t);
+    if (u.state === 'passed') this.activePassed = true;
+    return {
+      challenge: { prompt: u.challenge ?? null, text: u.text, index: u.index, total: u.total, progress: u.progress, passed: u.state === 'passed' },
+      ...(u.state === 'failed' && { failed: `active liveness: ${u.reason ?? 'failed'}` }),
+    };
   }
 
   private unit(): Float32Array {

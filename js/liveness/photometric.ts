@@ -1,0 +1,277 @@
+// Photometric planarity: how well one homography explains how the face's pixels moved between a
+// reference frame and the current one. A print or a screen is a plane: whatever way it is tilted,
+// one homography maps its pixels exactly (up to blur and noise), so the aligned error stays at the
+// noise floor. A real head that turns or nods does not: the nose moves against the cheeks, the far
+// cheek is hidden, the face's outline slides over the background, and no homography aligns them.
+// Unlike landmarks (a regressor trained on real faces "sees" a turn in a tilted print and puts the
+// nose where a 3-D head would have it), pixels cannot be talked into depth.
+//
+// The face region (a square of 2.4 inter-ocular distances around the landmarks) is sampled on a
+// G x G grid from a box-filtered copy of each frame's luma; the homography (started from the
+// four-landmark one) and a gain/offset are fitted by Gauss-Newton, and the result is the RMS of the
+// remaining error over the grid, relative to the reference patch's contrast.
+
+import type { ImageInput } from '../image.js';
+import { checkImage } from '../image.js';
+import { homography4, type Landmarks } from './geometry.js';
+
+/** Grid points per side of the face region. */
+export const PLANARITY_GRID = 24;
+/** Side of the face region, in inter-ocular distances. */
+export const PLANARITY_REGION = 1.6;
+
+export interface Luma { data: Uint8Array | Float32Array; width: number; height: number }
+
+/** The luma plane of an image (the Y plane of YUV frames as is; Rec. 601 weights for RGB). */
+export function lumaOf(image: ImageInput): Luma {
+  const format = checkImage(image);
+  const { width, height } = image, n = width * height, d = image.data;
+  if (format === 'gray' || format === 'nv21' || format === 'nv12' || format === 'i420') return { data: Uint8Array.from(d.subarray(0, n)), width, height };
+  const out = new Uint8Array(n);
+  const step = format === 'rgba' || format === 'bgra' ? 4 : 3, bgr = format === 'bgr' || format === 'bgra';
+  for (let i = 0, j = 0; i < n; i++, j += step) {
+    const r = d[j + (bgr ? 2 : 0)], g = d[j + 1], b = d[j + (bgr ? 0 : 2)];
+    out[i] = (77 * r + 150 * g + 29 * b + 128) >> 8;
+  }
+  return { data: out, width, height };
+}
+
+/** A box-filtered, k-times smaller copy of a luma region (x0, y0, w, h in full-resolution pixels). */
+interface Level { data: Float32Array; w: number; h: number; x0: number; y0: number; k: number }
+
+function level(l: Luma, x0: number, y0: number, w: number, h: number, k: number): Level {
+  const lw = Math.max(2, Math.ceil(w / k)), lh = Math.max(2, Math.ceil(h / k)), out = new Float32Array(lw * lh);
+  for (let y = 0; y < lh; y++) for (let x = 0; x < lw; x++) {
+    let s = 0, c = 0;
+    for (let dy = 0; dy < k; dy++) {
+      const yy = y0 + y * k + dy;
+      if (yy < 0 || yy >= l.height) continue;
+      for (let dx = 0; dx < k; dx++) {
+        const xx = x0 + x * k + dx;
+        if (xx < 0 || xx >= l.width) continue;
+        s += l.data[yy * l.width + xx]; c++;
+      }
+    }
+    out[y * lw + x] = c ? s / c : NaN;
+  }
+  return { data: out, w: lw, h: lh, x0, y0, k };
+}
+
+/** Bilinear sample of a level at full-resolution coordinates, with its gradient; NaN outside. */
+function sample(L: Level, x: number, y: number, out: Float64Array): void {
+  const u = (x - L.x0) / L.k - 0.5 + 0.5 / L.k, v = (y - L.y0) / L.k - 0.5 + 0.5 / L.k;
+  const i = Math.floor(u), j = Math.floor(v);
+  if (i < 0 || j < 0 || i + 1 >= L.w || j + 1 >= L.h) { out[0] = NaN; return; }
+  const fx = u - i, fy = v - j, p = j * L.w + i, d = L.data;
+  const a = d[p], b = d[p + 1], c = d[p + L.w], e = d[p + L.w + 1];
+  out[0] = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + e * fx) * fy;
+  out[1] = ((b - a) * (1 - fy) + (e - c) * fy) / L.k;
+  out[2] = ((c - a) * (1 - fx) + (e - b) * fx) / L.k;
+}
+
+/** The reference side, kept between frames: grid points and their box-filtered luma. */
+export interface PlanarityReference {
+  landmarks: [number, number][];
+  points: Float64Array;   // x, y per grid point (reference frame pixels)
+  values: Float64Array[]; // luma at each point per blur scale, coarse first (NaN outside the frame)
+  contrast: number;       // standard deviation of the fine values
+  spacing: number;        // grid spacing, pixels
+}
+
+function region(lm: Landmarks): { cx: number; cy: number; side: number } {
+  const iod = Math.hypot(lm[1][0] - lm[0][0], lm[1][1] - lm[0][1]);
+  const cx = lm.reduce((s, p) => s + p[0], 0) / 5, cy = lm.reduce((s, p) => s + p[1], 0) / 5;
+  return { cx, cy, side: iod * PLANARITY_REGION };
+}
+
+/** Box-filter widths, in grid spacings: coarse first (a wide basin for the fit), then fine. */
+const SCALES = [8, 4, 2, 1];
+
+function levelAround(l: Luma, cx: number, cy: number, side: number, spacing: number): Level {
+  const k = Math.max(1, Math.round(spacing));
+  const half = side * 0.75 + 2 * k;
+  return level(l, Math.floor(cx - half), Math.floor(cy - half), Math.ceil(2 * half), Math.ceil(2 * half), k);
+}
+
+/** Samples the reference frame's face region. */
+export function planarityReference(l: Luma, lm: Landmarks): PlanarityReference {
+  const { cx, cy, side } = region(lm), G = PLANARITY_GRID, spacing = side / G;
+  const points = new Float64Array(G * G * 2), s = new Float64Array(3);
+  for (let j = 0; j < G; j++) for (let i = 0; i < G; i++) {
+    const q = j * G + i;
+    points[2 * q] = cx + (i + 0.5 - G / 2) * spacing; points[2 * q + 1] = cy + (j + 0.5 - G / 2) * spacing;
+  }
+  const values = SCALES.map((f) => {
+    const L = levelAround(l, cx, cy, side, spacing * f), v = new Float64Array(G * G);
+    for (let q = 0; q < G * G; q++) { sample(L, points[2 * q], points[2 * q + 1], s); v[q] = s[0]; }
+    return v;
+  });
+  let sum = 0, sum2 = 0, n = 0;
+  for (const v of values[values.length - 1]) if (Number.isFinite(v)) { sum += v; sum2 += v * v; n++; }
+  const mean = n ? sum / n : 0;
+  return { landmarks: lm.map((p) => [p[0], p[1]]), points, values, contrast: n ? Math.sqrt(Math.max(0, sum2 / n - mean * mean)) : 0, spacing };
+}
+
+export interface PlanarityResult {
+  /** sqrt(1 - rho^2) after the best homography: the share of the patch's contrast no plane explains. */
+  error: number;
+  /** Share of grid points inside both frames. */
+  coverage: number;
+  /** The fitted homography (normalised reference coordinates to current pixels; h22 = 1): the start for the next frame. */
+  fit: Float64Array | null;
+}
+
+/**
+ * Correlation of the warped current patch with the reference at homography p (h0..h7), and, when
+ * asked, the normal equations of one Gauss-Newton step for p with the current best gain/offset held
+ * fixed (the enhanced-correlation approach: the fit cannot cheat by dimming the patch to nothing).
+ */
+function correlate(p: Float64Array, qx: Float64Array, qy: Float64Array, v0s: Float64Array, L: Level, normal: { JtJ: Float64Array; Jtr: Float64Array } | null): { rho: number; n: number } {
+  const N = v0s.length, s = new Float64Array(3), J = new Float64Array(8);
+  const val = new Float64Array(N), gx = new Float64Array(N), gy = new Float64Array(N), ok = new Uint8Array(N);
+  let n = 0, s0 = 0, s1 = 0, s00 = 0, s11 = 0, s01 = 0;
+  for (let q = 0; q < N; q++) {
+    const v0 = v0s[q];
+    if (!Number.isFinite(v0)) continue;
+    const x = qx[q], y = qy[q], w = p[6] * x + p[7] * y + 1;
+    if (!(w > 1e-6)) continue;
+    sample(L, (p[0] * x + p[1] * y + p[2]) / w, (p[3] * x + p[4] * y + p[5]) / w, s);
+    if (!Number.isFinite(s[0])) continue;
+    ok[q] = 1; val[q] = s[0]; gx[q] = s[1]; gy[q] = s[2];
+    n++; s0 += v0; s1 += s[0]; s00 += v0 * v0; s11 += s[0] * s[0]; s01 += v0 * s[0];
+  }
+  if (n < 16) return { rho: 0, n };
+  const var0 = s00 / n - (s0 / n) ** 2, var1 = s11 / n - (s1 / n) ** 2, cov = s01 / n - (s0 / n) * (s1 / n);
+  const rho = var0 > 0 && var1 > 0 ? cov / Math.sqrt(var0 * var1) : 0;
+  if (!normal) return { rho, n };
+  const gain = var0 > 0 ? cov / var0 : 0, offset = s1 / n - gain * (s0 / n);
+  const { JtJ, Jtr } = normal;
+  JtJ.fill(0); Jtr.fill(0);
+  for (let q = 0; q < N; q++) {
+    if (!ok[q]) continue;
+    const x = qx[q], y = qy[q], w = p[6] * x + p[7] * y + 1;
+    const u = (p[0] * x + p[1] * y + p[2]) / w, v = (p[3] * x + p[4] * y + p[5]) / w;
+    const r = val[q] - (gain * v0s[q] + offset), ax = gx[q], ay = gy[q];
+    J[0] = ax * x / w; J[1] = ax * y / w; J[2] = ax / w;
+    J[3] = ay * x / w; J[4] = ay * y / w; J[5] = ay / w;
+    J[6] = -(ax * u + ay * v) * x / w; J[7] = -(ax * u + ay * v) * y / w;
+    for (let a = 0; a < 8; a++) { Jtr[a] += J[a] * r; for (let b = a; b < 8; b++) JtJ[a * 8 + b] += J[a] * J[b]; }
+  }
+  return { rho, n };
+}
+
+/**
+ * Fits one homography from the reference patch to the current frame, coarse to fine (Levenberg-
+ * Marquardt, only steps that raise the correlation kept), and returns sqrt(1 - rho^2) at the fine
+ * scale: the share of the patch's contrast no homography (and gain/offset) explains. `previous` is
+ * the last frame's `fit` (tracking); when it already explains the frame to below `enough`, the
+ * search from the landmark guesses is skipped.
+ */
+export function photometricPlanarity(ref: PlanarityReference, l: Luma, lm: Landmarks, previous: Float64Array | null = null, enough = 0, iterations = 12): PlanarityResult {
+  const N = ref.points.length / 2;
+  if (!(ref.contrast > 1)) return { error: NaN, coverage: 0, fit: null };
+  const { cx, cy, side } = region(lm);
+  const levels = SCALES.map((f) => levelAround(l, cx, cy, side, (side / PLANARITY_GRID) * f));
+  // normalised reference coordinates keep the normal equations well conditioned
+  const rc = region(ref.landmarks), sc = rc.side;
+  const qx = new Float64Array(N), qy = new Float64Array(N);
+  for (let q = 0; q < N; q++) { qx[q] = (ref.points[2 * q] - rc.cx) / sc; qy[q] = (ref.points[2 * q + 1] - rc.cy) / sc; }
+  // landmarks on a tilted picture can be off by half an inter-ocular distance (the detector expects
+  // a head), so the fit starts from several guesses and keeps the best, a plane needs only one to
+  // work: the previous frame's fit (frames move little between each other: tracking), the 4-point
+  // homography, a 5-point affine map and the eyes' similarity
+  const starts = startingHomographies(ref.landmarks, lm).map((h0) => {
+    // H0 * (normalised -> reference pixels), scaled so h22 = 1
+    const m = [h0[0] * sc, h0[1] * sc, h0[0] * rc.cx + h0[1] * rc.cy + h0[2], h0[3] * sc, h0[4] * sc, h0[3] * rc.cx + h0[4] * rc.cy + h0[5], h0[6] * sc, h0[7] * sc, h0[6] * rc.cx + h0[7] * rc.cy + h0[8]];
+    return new Float64Array(8).map((_, k) => m[k] / m[8]);
+  });
+  let best: PlanarityResult = { error: NaN, coverage: 0, fit: null };
+  const consider = (r: PlanarityResult) => { if (Number.isFinite(r.error) && !(r.error >= best.error)) best = r; };
+  if (previous) {
+    // the last frame's fit is close already: fine scales only; a plane it explains needs no search
+    consider(fit(previous.slice(), qx, qy, ref.values.slice(-2), levels.slice(-2), iterations));
+    if (best.error < enough) return best;
+  }
+  for (const start of starts) consider(fit(start, qx, qy, ref.values, levels, iterations));
+  return best;
+}
+
+/** Starting guesses (pixel homographies, reference -> current): 4-point, 5-point affine, eye similarity. */
+function startingHomographies(a: Landmarks, b: Landmarks): Float64Array[] {
+  const plane = [0, 1, 3, 4];
+  const out: Float64Array[] = [];
+  const h4 = homography4(plane.map((i) => a[i] as [number, number]), plane.map((i) => b[i] as [number, number]));
+  if (h4) out.push(h4);
+  const aff = affine5(a, b);
+  if (aff) out.push(aff);
+  // similarity from the eyes alone
+  const [ax, ay] = [a[1][0] - a[0][0], a[1][1] - a[0][1]], [bx, by] = [b[1][0] - b[0][0], b[1][1] - b[0][1]];
+  const d2 = ax * ax + ay * ay;
+  if (d2 > 0) {
+    const c = (ax * bx + ay * by) / d2, s = (ax * by - ay * bx) / d2;
+    out.push(new Float64Array([c, -s, b[0][0] - (c * a[0][0] - s * a[0][1]), s, c, b[0][1] - (s * a[0][0] + c * a[0][1]), 0, 0, 1]));
+  }
+  return out;
+}
+
+/** Least-squares affine map of five points onto five (as a homography), or null. */
+function affine5(a: Landmarks, b: Landmarks): Float64Array | null {
+  const M = new Float64Array(9), rx = new Float64Array(3), ry = new Float64Array(3);
+  for (let i = 0; i < 5; i++) {
+    const v = [a[i][0], a[i][1], 1];
+    for (let r = 0; r < 3; r++) { for (let c = 0; c < 3; c++) M[r * 3 + c] += v[r] * v[c]; rx[r] += v[r] * b[i][0]; ry[r] += v[r] * b[i][1]; }
+  }
+  const x = solve(M, rx, 3), y = solve(M, ry, 3);
+  return x && y ? new Float64Array([x[0], x[1], x[2], y[0], y[1], y[2], 0, 0, 1]) : null;
+}
+
+/** Coarse-to-fine Levenberg-Marquardt from one start; the error at the fine scale. */
+function fit(p: Float64Array, qx: Float64Array, qy: Float64Array, values: Float64Array[], levels: Level[], iterations: number): PlanarityResult {
+  const N = qx.length;
+  const normal = { JtJ: new Float64Array(64), Jtr: new Float64Array(8) }, A = new Float64Array(64);
+  let error = NaN, coverage = 0;
+  levels.forEach((L, si) => {
+    const v0s = values[si];
+    let lambda = 1e-3, cur = correlate(p, qx, qy, v0s, L, normal);
+    for (let it = 0; it < iterations && cur.n >= N / 4; it++) {
+      let improved = false;
+      for (let tries = 0; tries < 6 && !improved; tries++) {
+        A.set(normal.JtJ);
+        for (let a = 0; a < 8; a++) { for (let b = 0; b < a; b++) A[a * 8 + b] = A[b * 8 + a]; A[a * 8 + a] = A[a * 8 + a] * (1 + lambda) + 1e-9; }
+        const d = solve(A, normal.Jtr, 8);
+        if (!d) { lambda *= 10; continue; }
+        const next = p.map((v, k) => v - d[k]);
+        const r = correlate(next, qx, qy, v0s, L, null);
+        if (r.n >= N / 4 && r.rho > cur.rho) { p = next; lambda = Math.max(1e-7, lambda / 3); improved = true; }
+        else lambda *= 8;
+      }
+      if (!improved) break;
+      cur = correlate(p, qx, qy, v0s, L, normal);
+    }
+    if (si === levels.length - 1) {
+      coverage = cur.n / N;
+      error = cur.n >= N / 4 ? Math.sqrt(Math.max(0, 1 - cur.rho * cur.rho)) : NaN;
+    }
+  });
+  return { error, coverage, fit: p };
+}
+
+/** Solves A x = b (n x n, row-major) by Gaussian elimination with partial pivoting; null when singular. */
+function solve(A: Float64Array, b: Float64Array, n: number): Float64Array | null {
+  const m = new Float64Array(n * (n + 1));
+  for (let i = 0; i < n; i++) { for (let j = 0; j < n; j++) m[i * (n + 1) + j] = A[i * n + j]; m[i * (n + 1) + n] = b[i]; }
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * (n + 1) + c]) > Math.abs(m[p * (n + 1) + c])) p = r;
+    if (!(Math.abs(m[p * (n + 1) + c]) > 1e-12)) return null;
+    if (p !== c) for (let k = 0; k <= n; k++) { const t = m[c * (n + 1) + k]; m[c * (n + 1) + k] = m[p * (n + 1) + k]; m[p * (n + 1) + k] = t; }
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r * (n + 1) + c] / m[c * (n + 1) + c];
+      if (f) for (let k = c; k <= n; k++) m[r * (n + 1) + k] -= f * m[c * (n + 1) + k];
+    }
+  }
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = m[i * (n + 1) + n] / m[i * (n + 1) + i];
+  return x;
+}
