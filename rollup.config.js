@@ -7,7 +7,7 @@
 // The wasm builds and models are copied next to them by scripts/build.mjs; types come from tsc.
 import { readFileSync } from 'node:fs';
 
-const external = (id) => id.startsWith('node:') || id === 'jpeg-js' || id === 'pngjs';
+const external = (id) => id.startsWith('node:') || id === 'jpeg-js';
 const src = 'build/js/js';
 
 /** Replaces the inline-wasm placeholder module with the builds as base64 strings. */

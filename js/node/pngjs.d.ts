@@ -1,5 +1,7 @@
-// The part of pngjs 7 (which ships no types) that decode.ts uses. Buffers are typed as Uint8Array
-// so this file type-checks without Node's types; at run time pngjs needs a real Node Buffer.
+// The part of pngjs 7 (which ships no types) that the tests use: decode.ts no longer decodes PNG
+// with pngjs (it inflates and unfilters itself), but the tests write fixtures with it and compare
+// against it as an independent reference. Buffers are typed as Uint8Array so this
+// file type-checks without Node's types; at run time pngjs needs a real Node Buffer.
 declare module 'pngjs' {
   export interface PngSyncReadResult {
     width: number;

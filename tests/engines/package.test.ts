@@ -31,7 +31,7 @@ test('npm pack -> install in a scratch project -> use the public entry points', 
   const app = join(dir, 'app');
   run('mkdir', ['-p', app], dir);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }));
-  // dependencies (jpeg-js, pngjs) come from the npm cache filled by `npm ci`; no network needed then
+  // the one dependency (jpeg-js) comes from the npm cache filled by `npm ci`; no network needed then
   npm(['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, tgz)], app);
   const img = (n: string) => JSON.stringify(`${root}examples/images/${n}`);
   writeFileSync(join(app, 'esm.mjs'), `
