@@ -1,5 +1,5 @@
 // wasmface command line: compare two photos, enrol/verify/identify against a gallery file, evaluate
-// on a pairs list, calibrate operating points. Progress goes to stderr, results to stdout. Exit codes:
+// on a pairs list, calibrate operating points, report liveness on attack samples. Progress goes to stderr, results to stdout. Exit codes:
 // EXIT in js/cli/common.ts (0 match, 1 no match, 2 usage, 3 input/data, 4 refused, 5 internal).
 
 import { parseArgs } from 'node:util';
@@ -11,6 +11,7 @@ import { Progress } from './progress.js';
 import { computeMetrics, rocPoints } from './metrics.js';
 import { lineChart } from './svg.js';
 import { runBundleCommand } from './bundle.js';
+import { livenessReport } from './liveness.js';
 import { EXIT, EXIT_HELP, type ExitCode, about, badInput, errorLine, exitCodeFor, numberOption, readImage, reportError, usage, writeAtomic } from './common.js';
 import { checkGalleryModel, readGalleryFile, readOrCreateGalleryFile, writeGalleryFile, type GalleryFile } from './gallery-file.js';
 
@@ -24,6 +25,8 @@ const USAGE = `usage: wasmface <command> [options]
                                            TAR at FAR 1e-2/1e-3/1e-4, EER, AUC, accuracy, faces not found
   calibrate --pairs CSV --root DIR [--out FILE] [--limit N]
                                            thresholds for the named operating points on your own data
+  liveness --pad CSV --root DIR [--json] [--svg det.svg] [--limit N]
+                                           presentation-attack report: APCER per attack type, BPCER, AUC
   bundle keygen|sign|inspect|verify|export-gallery|import-gallery ...
                                            signed model and gallery bundles for a fleet (wasmface bundle help)
 
@@ -31,11 +34,13 @@ common options: --backend auto|scalar|simd|relaxed   --operating-point far1e-2|f
                 --threshold T (in [-1, 1])   --no-liveness   --no-flip
 pairs CSV: header path_a,path_b,same; paths relative to --root; same = 1 or 0. Images that are missing
 or cannot be decoded are counted (no face) and their pairs score as failures.
+pad CSV: header path,label; label live or an attack type (print, replay, mask...), or an attack column
+for it; paths relative to --root. Images without a face or unreadable are counted under their label.
 
 ${EXIT_HELP}`;
 
 type Opts = {
-  json?: boolean; svg?: string; pairs?: string; root?: string; out?: string; id?: string; gallery?: string; top?: string; limit?: string;
+  json?: boolean; svg?: string; pairs?: string; pad?: string; root?: string; out?: string; id?: string; gallery?: string; top?: string; limit?: string;
   backend?: string; 'operating-point'?: string; threshold?: string; 'no-liveness'?: boolean; 'no-flip'?: boolean; help?: boolean;
 };
 
@@ -50,7 +55,7 @@ async function main(argv: string[]): Promise<ExitCode> {
     allowPositionals: true, strict: true,
     args: argv[0] === 'bundle' ? ['bundle'] : argv, // `bundle` parses its own options (js/cli/bundle.ts)
     options: {
-      json: { type: 'boolean' }, svg: { type: 'string' }, pairs: { type: 'string' }, root: { type: 'string' }, out: { type: 'string' },
+      json: { type: 'boolean' }, svg: { type: 'string' }, pairs: { type: 'string' }, pad: { type: 'string' }, root: { type: 'string' }, out: { type: 'string' },
       id: { type: 'string' }, gallery: { type: 'string' }, top: { type: 'string' }, limit: { type: 'string' },
       backend: { type: 'string' }, 'operating-point': { type: 'string' }, threshold: { type: 'string' },
       'no-liveness': { type: 'boolean' }, 'no-flip': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -73,6 +78,7 @@ async function main(argv: string[]): Promise<ExitCode> {
       case 'verify': return await verify(args, o, match, engine);
       case 'identify': return await identify(args, o, match, engine);
       case 'eval': case 'calibrate': return await evaluate(command, o, match, engine);
+      case 'liveness': return await livenessReport(o, engine);
       default: return usage(`unknown command '${command}' (wasmface --help)`);
     }
   } finally {
