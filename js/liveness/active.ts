@@ -46,6 +46,12 @@ export const ACTIVE_LIMITS = {
    * and bent prints of dev photos <= 0.33 once the fit converges).
    */
   parallax: 0.45,
+  /**
+   * Largest change of the face's aspect (inter-ocular over eye-to-mouth distance, relative to the
+   * reference) a counted move may have: a real head turned 21-40 degrees keeps 0.77-0.93 of it, a
+   * print tilted far enough to fool the landmarks (60 degrees and more) squashes it further.
+   */
+  aspect: 0.3,
   /** Consecutive frames the moved-with-depth condition must hold (one noisy frame is not enough). */
   holdFrames: 2,
   /** Frames of a challenge's movement made without depth after which the check fails as flat. */
@@ -213,7 +219,10 @@ export class ActiveLivenessCheck {
       parallax = r.error;
       this.lastFit = r.fit;
     }
-    if (moved >= 1) {
+    // a move squashed beyond what a head's turn does is not counted (nor failed): keep turning back
+    const plausible = Math.abs(g.aspect / this.referenceGeometry!.aspect - 1) <= ACTIVE_LIMITS.aspect;
+    if (moved >= 1 && !plausible) this.held = 0;
+    else if (moved >= 1) {
       const deep = residual >= ACTIVE_LIMITS.depth && (this.landmarksOnly || parallax >= ACTIVE_LIMITS.parallax);
       if (deep) this.held++;
       else {

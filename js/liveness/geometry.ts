@@ -11,6 +11,8 @@ export interface LandmarkGeometry {
   yaw: number;
   /** Nose position down the face, 0 at the eye line and 1 at the mouth line (shrinks as the head looks up). */
   pitch: number;
+  /** Inter-ocular over eye-to-mouth distance: the face's aspect, which a real head's turn or nod changes little. */
+  aspect: number;
 }
 
 const sub = (a: readonly [number, number], b: readonly [number, number]): [number, number] => [a[0] - b[0], a[1] - b[1]];
@@ -30,8 +32,8 @@ export function landmarkGeometry(lm: Landmarks): LandmarkGeometry {
   const eyes = mid(lm[0], lm[1]), mouth = mid(lm[3], lm[4]), down = sub(mouth, eyes);
   const centre = mid(eyes, mouth), nose = lm[2];
   const downLen2 = dot(down, down);
-  if (!(iod > 0) || !(downLen2 > 0)) return { iod: 0, yaw: NaN, pitch: NaN };
-  return { iod, yaw: dot(sub(nose, centre), across) / (iod * iod), pitch: dot(sub(nose, eyes), down) / downLen2 };
+  if (!(iod > 0) || !(downLen2 > 0)) return { iod: 0, yaw: NaN, pitch: NaN, aspect: NaN };
+  return { iod, yaw: dot(sub(nose, centre), across) / (iod * iod), pitch: dot(sub(nose, eyes), down) / downLen2, aspect: iod / Math.sqrt(downLen2) };
 }
 
 /** The homography (row-major 3x3, h22 = 1) mapping four points onto four, or null when degenerate. */

@@ -36,37 +36,41 @@ export function lumaOf(image: ImageInput): Luma {
   return { data: out, width, height };
 }
 
-/** A box-filtered, k-times smaller copy of a luma region (x0, y0, w, h in full-resolution pixels). */
-interface Level { data: Float32Array; w: number; h: number; x0: number; y0: number; k: number }
+/**
+ * A box-filtered copy of a luma region (x0, y0, w, h in full-resolution pixels), kx by ky times
+ * smaller: separate widths, so a tilted (foreshortened) face is blurred over the same share of
+ * itself as the reference was.
+ */
+interface Level { data: Float32Array; w: number; h: number; x0: number; y0: number; kx: number; ky: number }
 
-function level(l: Luma, x0: number, y0: number, w: number, h: number, k: number): Level {
-  const lw = Math.max(2, Math.ceil(w / k)), lh = Math.max(2, Math.ceil(h / k)), out = new Float32Array(lw * lh);
+function level(l: Luma, x0: number, y0: number, w: number, h: number, kx: number, ky: number): Level {
+  const lw = Math.max(2, Math.ceil(w / kx)), lh = Math.max(2, Math.ceil(h / ky)), out = new Float32Array(lw * lh);
   for (let y = 0; y < lh; y++) for (let x = 0; x < lw; x++) {
     let s = 0, c = 0;
-    for (let dy = 0; dy < k; dy++) {
-      const yy = y0 + y * k + dy;
+    for (let dy = 0; dy < ky; dy++) {
+      const yy = y0 + y * ky + dy;
       if (yy < 0 || yy >= l.height) continue;
-      for (let dx = 0; dx < k; dx++) {
-        const xx = x0 + x * k + dx;
+      for (let dx = 0; dx < kx; dx++) {
+        const xx = x0 + x * kx + dx;
         if (xx < 0 || xx >= l.width) continue;
         s += l.data[yy * l.width + xx]; c++;
       }
     }
     out[y * lw + x] = c ? s / c : NaN;
   }
-  return { data: out, w: lw, h: lh, x0, y0, k };
+  return { data: out, w: lw, h: lh, x0, y0, kx, ky };
 }
 
 /** Bilinear sample of a level at full-resolution coordinates, with its gradient; NaN outside. */
 function sample(L: Level, x: number, y: number, out: Float64Array): void {
-  const u = (x - L.x0) / L.k - 0.5 + 0.5 / L.k, v = (y - L.y0) / L.k - 0.5 + 0.5 / L.k;
+  const u = (x - L.x0) / L.kx - 0.5, v = (y - L.y0) / L.ky - 0.5;
   const i = Math.floor(u), j = Math.floor(v);
   if (i < 0 || j < 0 || i + 1 >= L.w || j + 1 >= L.h) { out[0] = NaN; return; }
   const fx = u - i, fy = v - j, p = j * L.w + i, d = L.data;
   const a = d[p], b = d[p + 1], c = d[p + L.w], e = d[p + L.w + 1];
   out[0] = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + e * fx) * fy;
-  out[1] = ((b - a) * (1 - fy) + (e - c) * fy) / L.k;
-  out[2] = ((c - a) * (1 - fx) + (e - b) * fx) / L.k;
+  out[1] = ((b - a) * (1 - fy) + (e - c) * fy) / L.kx;
+  out[2] = ((c - a) * (1 - fx) + (e - b) * fx) / L.ky;
 }
 
 /** The reference side, kept between frames: grid points and their box-filtered luma. */
@@ -87,10 +91,30 @@ function region(lm: Landmarks): { cx: number; cy: number; side: number } {
 /** Box-filter widths, in grid spacings: coarse first (a wide basin for the fit), then fine. */
 const SCALES = [8, 4, 2, 1];
 
-function levelAround(l: Luma, cx: number, cy: number, side: number, spacing: number): Level {
-  const k = Math.max(1, Math.round(spacing));
-  const half = side * 0.75 + 2 * k;
-  return level(l, Math.floor(cx - half), Math.floor(cy - half), Math.ceil(2 * half), Math.ceil(2 * half), k);
+/** Levels (one per scale) over the region the grid covers, box widths from the grid's spacing there. */
+function levelsOver(l: Luma, xs: Float64Array, ys: Float64Array, G: number): Level[] {
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let q = 0; q < xs.length; q++) {
+    if (!Number.isFinite(xs[q]) || !Number.isFinite(ys[q])) continue;
+    x0 = Math.min(x0, xs[q]); x1 = Math.max(x1, xs[q]); y0 = Math.min(y0, ys[q]); y1 = Math.max(y1, ys[q]);
+  }
+  if (!(x1 > x0 && y1 > y0) || x1 - x0 > 4 * Math.max(l.width, l.height) || y1 - y0 > 4 * Math.max(l.width, l.height)) return [];
+  const sx = (x1 - x0) / G, sy = (y1 - y0) / G;
+  return SCALES.map((f) => {
+    const kx = Math.max(1, Math.round(sx * f)), ky = Math.max(1, Math.round(sy * f));
+    return level(l, Math.floor(x0 - 2 * kx), Math.floor(y0 - 2 * ky), Math.ceil(x1 - x0 + 4 * kx), Math.ceil(y1 - y0 + 4 * ky), kx, ky);
+  });
+}
+
+/** The grid mapped by p (normalised reference coordinates to current pixels). */
+function warpGrid(p: Float64Array, qx: Float64Array, qy: Float64Array): [Float64Array, Float64Array] {
+  const xs = new Float64Array(qx.length), ys = new Float64Array(qx.length);
+  for (let q = 0; q < qx.length; q++) {
+    const w = p[6] * qx[q] + p[7] * qy[q] + 1;
+    xs[q] = w > 1e-6 ? (p[0] * qx[q] + p[1] * qy[q] + p[2]) / w : NaN;
+    ys[q] = w > 1e-6 ? (p[3] * qx[q] + p[4] * qy[q] + p[5]) / w : NaN;
+  }
+  return [xs, ys];
 }
 
 /** Samples the reference frame's face region. */
@@ -101,8 +125,10 @@ export function planarityReference(l: Luma, lm: Landmarks): PlanarityReference {
     const q = j * G + i;
     points[2 * q] = cx + (i + 0.5 - G / 2) * spacing; points[2 * q + 1] = cy + (j + 0.5 - G / 2) * spacing;
   }
-  const values = SCALES.map((f) => {
-    const L = levelAround(l, cx, cy, side, spacing * f), v = new Float64Array(G * G);
+  const xs = new Float64Array(G * G), ys = new Float64Array(G * G);
+  for (let q = 0; q < G * G; q++) { xs[q] = points[2 * q]; ys[q] = points[2 * q + 1]; }
+  const values = levelsOver(l, xs, ys, G).map((L) => {
+    const v = new Float64Array(G * G);
     for (let q = 0; q < G * G; q++) { sample(L, points[2 * q], points[2 * q + 1], s); v[q] = s[0]; }
     return v;
   });
@@ -170,8 +196,7 @@ function correlate(p: Float64Array, qx: Float64Array, qy: Float64Array, v0s: Flo
 export function photometricPlanarity(ref: PlanarityReference, l: Luma, lm: Landmarks, previous: Float64Array | null = null, enough = 0, iterations = 12): PlanarityResult {
   const N = ref.points.length / 2;
   if (!(ref.contrast > 1)) return { error: NaN, coverage: 0, fit: null };
-  const { cx, cy, side } = region(lm);
-  const levels = SCALES.map((f) => levelAround(l, cx, cy, side, (side / PLANARITY_GRID) * f));
+  if (ref.values.length !== SCALES.length) return { error: NaN, coverage: 0, fit: null };
   // normalised reference coordinates keep the normal equations well conditioned
   const rc = region(ref.landmarks), sc = rc.side;
   const qx = new Float64Array(N), qy = new Float64Array(N);
@@ -187,12 +212,17 @@ export function photometricPlanarity(ref: PlanarityReference, l: Luma, lm: Landm
   });
   let best: PlanarityResult = { error: NaN, coverage: 0, fit: null };
   const consider = (r: PlanarityResult) => { if (Number.isFinite(r.error) && !(r.error >= best.error)) best = r; };
+  // each start gets levels over the region it maps the grid to, blurred to its spacing there
+  const run = (start: Float64Array, scales: number) => {
+    const levels = levelsOver(l, ...warpGrid(start, qx, qy), PLANARITY_GRID);
+    if (levels.length) consider(fit(start.slice(), qx, qy, ref.values.slice(-scales), levels.slice(-scales), iterations));
+  };
   if (previous) {
     // the last frame's fit is close already: fine scales only; a plane it explains needs no search
-    consider(fit(previous.slice(), qx, qy, ref.values.slice(-2), levels.slice(-2), iterations));
+    run(previous, 2);
     if (best.error < enough) return best;
   }
-  for (const start of starts) consider(fit(start, qx, qy, ref.values, levels, iterations));
+  for (const start of starts) run(start, SCALES.length);
   return best;
 }
 
