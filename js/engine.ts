@@ -568,7 +568,7 @@ export class FaceEngine {
     const reliable = Math.min(...contexts) >= MIN_LIVENESS_CONTEXT;
     return {
       score, live: reliable && score >= this.opts.livenessThreshold, threshold: this.opts.livenessThreshold, reliable, context: contexts,
-      ...(reliable ? {} : { reason: 'the face is too close to the image border to judge liveness: show the whole head with space around it' }),
+      ...(reliable ? {} : { reason: 'the face is too close to the image border to judge liveness from one image (needs an active check): show the whole head with space around it, or use a session with liveness: \'active\'' }),
     };
   }
 
