@@ -53,10 +53,9 @@ export function asScreen(img: ImageInput, r: () => number): ImageInput {
 }
 
 function writePng(path: string, img: ImageInput): void {
-  const png = new PNG({ width: img.width, height: img.height });
-  png.data.set(img.data);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, PNG.sync.write(png));
+  // pngjs needs a Node Buffer for the pixels
+  writeFileSync(path, PNG.sync.write({ width: img.width, height: img.height, data: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length) }));
 }
 
 /** Labelled dev photos with faces large enough to re-capture (deepface, face-api.js), one per file. */
