@@ -12,7 +12,7 @@ import { ImageDecodeError } from '../../js/node/decode.js';
 import * as ort from 'onnxruntime-node';
 import { sharedPath } from './models.js';
 import { mulberry32 } from '../rng.js';
-import { align, crop, letterbox, loadRgb, pad, resize, TEMPLATE_FA150, type Rgb } from './image.js';
+import { align, crop, letterbox, loadRgb, pad, resize, TEMPLATE_112, TEMPLATE_FA150, type Rgb } from './image.js';
 import { decodeYunet, type Detection } from './yunet-decode.js';
 
 export function haveFaces(): boolean {
@@ -152,6 +152,8 @@ export interface FaceSample {
   face: Detection;
   /** fa150 aligned crop for the recognition net. */
   aligned: Rgb;
+  /** 112x112 crop aligned to the ArcFace 5-point template (MobileFaceNet, opt-in: tools/convert/mobilefacenet.ts). */
+  aligned112: Rgb;
   /** MiniFASNet inputs: 2.7x (V2) and 4.0x (V1SE) patches. */
   patch27: Rgb;
   patch40: Rgb;
@@ -172,6 +174,7 @@ export async function faceSamples(count: number, skip: number, seed: number, onP
     out.push({
       file: d.path, face,
       aligned: align(img, face.landmarks, TEMPLATE_FA150, 150),
+      aligned112: align(img, face.landmarks, TEMPLATE_112, 112),
       patch27: miniFasPatch(img, face, 2.7),
       patch40: miniFasPatch(img, face, 4.0),
     });

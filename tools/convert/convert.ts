@@ -32,7 +32,7 @@ export interface ModelSpec {
   /** Outputs the upstream applies softmax to (done in JS on the dequantised logits). */
   softmax?: string[];
   /** Which face crop feeds the model (face models). */
-  sample?: 'aligned' | 'patch27' | 'patch40';
+  sample?: 'aligned' | 'aligned112' | 'patch27' | 'patch40';
   /**
    * Range-equalise depthwise inputs (quantize.ts equalizeDepthwiseInputs). Measured on the
    * evaluation subsets: YuNet min-max/MSE lost no face instead of one and kept landmarks. MiniFASNet
@@ -172,7 +172,7 @@ export async function convertModel(spec: ModelSpec, sizes: Sizes = FULL): Promis
     cal = all.slice(0, nCal).map(pick);
     evalSet = all.slice(nCal).map(pick);
     calDescription = spec.kind === 'embedder'
-      ? `${cal.length} dev faces found by float YuNet, aligned by 5 landmarks to the fa150 template (150x150)`
+      ? `${cal.length} dev faces found by float YuNet, aligned by 5 landmarks to the ${spec.sample === 'aligned112' ? 'ArcFace 112 template (112x112)' : 'fa150 template (150x150)'}`
       : `${cal.length} dev faces found by float YuNet, ${spec.sample === 'patch27' ? '2.7' : '4.0'}x patches cut as upstream CropImage, 80x80`;
   }
 

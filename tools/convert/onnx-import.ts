@@ -243,6 +243,22 @@ export function importOnnx(bytes: Uint8Array, meta: OnnxImportMeta): Graph {
         values.set(out, { ...x, ir: out });
         break;
       }
+      case 'Clip': {
+        // ReLU6 (MobileNetV2-style exports) and ReLU: Clip to [0, 6] or [0, +inf). Bounds are
+        // inputs 1/2 (opset 11+, constants) or attributes min/max (opset 6..10).
+        known('min', 'max');
+        const x = act(0);
+        const bound = (i: number, attr: string, fallback: number) => {
+          if (n.input[i]) { const c = constant(i).data; if (c.length !== 1) fail(`${attr} must be a scalar`); return c[0]; }
+          return attrs.get(attr)?.f ?? fallback;
+        };
+        const lo = bound(1, 'min', -Infinity), hi = bound(2, 'max', Infinity);
+        if (lo !== 0 || (hi !== 6 && hi !== Infinity)) fail(`only Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU) are supported, not [${lo}, ${hi}]`);
+        const out = single();
+        emit({ op: hi === 6 ? 'relu6' : 'relu', input: x.ir, output: out });
+        values.set(out, { ...x, ir: out });
+        break;
+      }
       case 'PRelu': {
         known();
         const x = act(0);
