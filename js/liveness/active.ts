@@ -42,19 +42,25 @@ export const ACTIVE_LIMITS = {
   depth: 0.07,
   /**
    * Photometric planarity error (share of the face region's contrast no homography explains) a real
-   * head's turn or nod exceeds; a print or screen stays below (measured: live turns 0.6-0.9, tilted
-   * and bent prints of dev photos <= 0.33 once the fit converges).
+   * head's counted move exceeds; a print or screen stays below. Development data: moved frames of
+   * tilted, bent and moved prints and screens reach at most 0.23; real head moves of 5 clips have
+   * their 5th percentile at 0.35, their 1st at 0.18 (a dim webcam).
    */
-  parallax: 0.45,
+  parallax: 0.3,
   /**
-   * Largest change of the face's aspect (inter-ocular over eye-to-mouth distance, relative to the
-   * reference) a counted move may have: a real head turned 21-40 degrees keeps 0.77-0.93 of it, a
-   * print tilted far enough to fool the landmarks (60 degrees and more) squashes it further.
+   * Between `parallax` and `parallaxSure` the error alone is not decisive (a print tilted 55-60
+   * degrees and more blurs and resamples badly enough to reach 0.35): there the plane fitted to the
+   * pixels must not be squashed below this (its Jacobian's singular-value ratio, ~cos of the tilt).
+   * A head turned 21-40 degrees keeps 0.57-0.87 while the fit still follows it; such prints 0.35.
+   * Above `parallaxSure` no plane follows the face at all and its squash means nothing.
    */
+  squash: 0.5,
+  parallaxSure: 0.5,
+  /** The same limit on landmarks alone (landmarksOnly): the face's aspect may change by at most this. */
   aspect: 0.3,
   /** Consecutive frames the moved-with-depth condition must hold (one noisy frame is not enough). */
   holdFrames: 2,
-  /** Frames of a challenge's movement made without depth after which the check fails as flat. */
+  /** Frames of a challenge's movement made without depth after which a timeout says "flat". */
   flatFrames: 3,
 } as const;
 
@@ -187,7 +193,7 @@ export class ActiveLivenessCheck {
     if (Number.isNaN(this.startedAt)) this.startedAt = timeMs;
     if (timeMs < this.startedAt) return this.fail('the frame clock went backwards', NaN);
     if (timeMs - this.startedAt > this.challengeMs) {
-      return this.fail(`'${CHALLENGE_TEXT[this.prompts[this.index]]}' was not done in time`, NaN);
+      return this.fail(this.flatMoves >= ACTIVE_LIMITS.flatFrames ? 'the face moved like a flat picture, not a head (print or screen?)' : `'${CHALLENGE_TEXT[this.prompts[this.index]]}' was not done in time`, NaN);
     }
     if (!frame) { this.reference = null; this.referencePatch = null; this.lastFit = null; this.held = 0; return this.update('challenge', 0, NaN); }
     if (!this.landmarksOnly && !frame.luma) return this.fail('active liveness needs the frame pixels (luma), not landmarks alone', NaN);
@@ -211,23 +217,26 @@ export class ActiveLivenessCheck {
         return this.fail(`asked to ${CHALLENGE_TEXT[kind].toLowerCase()}, the face moved otherwise`, residual);
       }
     }
-    let parallax = NaN;
+    let parallax = NaN, squash = NaN;
     // every frame, so the fit tracks the face from the reference on; the wider search (when the
     // tracked plane does not explain the frame) only on frames that moved enough to count
     if (this.referencePatch && frame.luma) {
       const r = photometricPlanarity(this.referencePatch, frame.luma, landmarks, this.lastFit, moved >= 1 ? ACTIVE_LIMITS.parallax : Infinity);
       parallax = r.error;
+      squash = r.squash;
       this.lastFit = r.fit;
     }
-    // a move squashed beyond what a head's turn does is not counted (nor failed): keep turning back
-    const plausible = Math.abs(g.aspect / this.referenceGeometry!.aspect - 1) <= ACTIVE_LIMITS.aspect;
+    // a move squashed beyond what a head's turn does is not counted (nor failed): a print tilted that far
+    const plausible = this.landmarksOnly ? Math.abs(g.aspect / this.referenceGeometry!.aspect - 1) <= ACTIVE_LIMITS.aspect
+      : parallax >= ACTIVE_LIMITS.parallaxSure || squash >= ACTIVE_LIMITS.squash;
     if (moved >= 1 && !plausible) this.held = 0;
     else if (moved >= 1) {
       const deep = residual >= ACTIVE_LIMITS.depth && (this.landmarksOnly || parallax >= ACTIVE_LIMITS.parallax);
       if (deep) this.held++;
       else {
+        // not failed at once: a real turn starts with little parallax and deepens
         this.held = 0;
-        if (++this.flatMoves >= ACTIVE_LIMITS.flatFrames) return this.fail('the face moved like a flat picture, not a head (print or screen?)', residual, parallax);
+        this.flatMoves++;
       }
     } else this.held = 0;
     if (this.held >= ACTIVE_LIMITS.holdFrames) {

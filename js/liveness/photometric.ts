@@ -145,6 +145,23 @@ export interface PlanarityResult {
   coverage: number;
   /** The fitted homography (normalised reference coordinates to current pixels; h22 = 1): the start for the next frame. */
   fit: Float64Array | null;
+  /**
+   * How much the fitted plane is squashed at the face's centre: the smaller over the larger singular
+   * value of its Jacobian (1 facing the camera as in the reference, cos 60 degrees = 0.5 tilted 60).
+   * The pixels' own measure of tilt, which landmarks on a tilted print get wrong.
+   */
+  squash: number;
+}
+
+/** sigma_min / sigma_max of the homography's Jacobian at the origin of the normalised coordinates. */
+function squashOf(p: Float64Array): number {
+  const u = p[2], v = p[5];
+  const a = p[0] - p[6] * u, b = p[1] - p[7] * u, c = p[3] - p[6] * v, d = p[4] - p[7] * v;
+  // singular values of [[a, b], [c, d]]
+  const s1 = a * a + b * b + c * c + d * d, det = Math.abs(a * d - b * c);
+  const disc = Math.sqrt(Math.max(0, s1 * s1 - 4 * det * det));
+  const big = Math.sqrt((s1 + disc) / 2), small = Math.sqrt(Math.max(0, (s1 - disc) / 2));
+  return big > 0 ? small / big : NaN;
 }
 
 /**
@@ -195,8 +212,8 @@ function correlate(p: Float64Array, qx: Float64Array, qy: Float64Array, v0s: Flo
  */
 export function photometricPlanarity(ref: PlanarityReference, l: Luma, lm: Landmarks, previous: Float64Array | null = null, enough = 0, iterations = 12): PlanarityResult {
   const N = ref.points.length / 2;
-  if (!(ref.contrast > 1)) return { error: NaN, coverage: 0, fit: null };
-  if (ref.values.length !== SCALES.length) return { error: NaN, coverage: 0, fit: null };
+  if (!(ref.contrast > 1)) return { error: NaN, coverage: 0, fit: null, squash: NaN };
+  if (ref.values.length !== SCALES.length) return { error: NaN, coverage: 0, fit: null, squash: NaN };
   // normalised reference coordinates keep the normal equations well conditioned
   const rc = region(ref.landmarks), sc = rc.side;
   const qx = new Float64Array(N), qy = new Float64Array(N);
@@ -210,7 +227,7 @@ export function photometricPlanarity(ref: PlanarityReference, l: Luma, lm: Landm
     const m = [h0[0] * sc, h0[1] * sc, h0[0] * rc.cx + h0[1] * rc.cy + h0[2], h0[3] * sc, h0[4] * sc, h0[3] * rc.cx + h0[4] * rc.cy + h0[5], h0[6] * sc, h0[7] * sc, h0[6] * rc.cx + h0[7] * rc.cy + h0[8]];
     return new Float64Array(8).map((_, k) => m[k] / m[8]);
   });
-  let best: PlanarityResult = { error: NaN, coverage: 0, fit: null };
+  let best: PlanarityResult = { error: NaN, coverage: 0, fit: null, squash: NaN };
   const consider = (r: PlanarityResult) => { if (Number.isFinite(r.error) && !(r.error >= best.error)) best = r; };
   // each start gets levels over the region it maps the grid to, blurred to its spacing there
   const run = (start: Float64Array, scales: number) => {
@@ -283,7 +300,7 @@ function fit(p: Float64Array, qx: Float64Array, qy: Float64Array, values: Float6
       error = cur.n >= N / 4 ? Math.sqrt(Math.max(0, 1 - cur.rho * cur.rho)) : NaN;
     }
   });
-  return { error, coverage, fit: p };
+  return { error, coverage, fit: p, squash: squashOf(p) };
 }
 
 /** Solves A x = b (n x n, row-major) by Gaussian elimination with partial pivoting; null when singular. */
