@@ -12,6 +12,8 @@
 // score where its patches fit.
 
 import { landmarkGeometry, planarityResidual, type Landmarks, type LandmarkGeometry } from './geometry.js';
+import { OptionError } from '../errors.js';
+import { describeValue } from '../options.js';
 import { planarityReference, photometricPlanarity, type Luma, type PlanarityReference } from './photometric.js';
 
 /** What the user is asked to do. Left and right are the user's own. */
@@ -77,6 +79,8 @@ export interface ActiveLivenessOptions {
   landmarksOnly?: boolean;
 }
 
+const ACTIVE_OPTION_KEYS = ['challenges', 'challengeMs', 'mirrored', 'random', 'landmarksOnly'];
+
 /** One frame for the check: the tracked face's landmarks and the frame's luma plane (lumaOf). */
 export interface ActiveFrame {
   landmarks: Landmarks;
@@ -107,7 +111,7 @@ export interface ActiveUpdate {
 function secureRandom(): () => number {
   const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint32Array) => Uint32Array } }).crypto;
   if (!c || typeof c.getRandomValues !== 'function') {
-    throw new TypeError('active liveness needs crypto.getRandomValues for unpredictable challenges (or pass options.random)');
+    throw new OptionError('active liveness needs crypto.getRandomValues for unpredictable challenges: run in a secure context (https) or pass options.random from a secure source');
   }
   const buf = new Uint32Array(1);
   return () => { c.getRandomValues!(buf); return buf[0] / 4294967296; };
@@ -148,17 +152,20 @@ export class ActiveLivenessCheck {
   private readonly landmarksOnly: boolean;
 
   constructor(options: ActiveLivenessOptions = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new OptionError(`active liveness options must be an object, got ${describeValue(options)}`);
+    for (const k of Object.keys(options)) if (!ACTIVE_OPTION_KEYS.includes(k)) throw new OptionError(`active liveness has no option '${k}' (known: ${ACTIVE_OPTION_KEYS.join(', ')})`);
     const n = options.challenges ?? 2;
-    if (!Number.isInteger(n) || n < 1 || n > CHALLENGES.length) throw new RangeError(`challenges must be an integer in [1, ${CHALLENGES.length}], got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 1 || n > CHALLENGES.length) throw new OptionError(`challenges must be an integer in [1, ${CHALLENGES.length}], got ${describeValue(n)}`);
     const ms = options.challengeMs ?? 5000;
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 1000 || ms > 30000) throw new RangeError(`challengeMs must be a number in [1000, 30000], got ${String(ms)}`);
-    if (options.mirrored !== undefined && typeof options.mirrored !== 'boolean') throw new TypeError(`mirrored must be true or false, got ${String(options.mirrored)}`);
-    if (options.random !== undefined && typeof options.random !== 'function') throw new TypeError('random must be a function returning numbers in [0, 1)');
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 1000 || ms > 30000) throw new OptionError(`challengeMs must be a number in [1000, 30000], got ${describeValue(ms)}`);
+    if (options.mirrored !== undefined && typeof options.mirrored !== 'boolean') throw new OptionError(`mirrored must be true or false, got ${describeValue(options.mirrored)}`);
+    if (options.random !== undefined && typeof options.random !== 'function') throw new OptionError(`random must be a function returning numbers in [0, 1), got ${describeValue(options.random)}`);
+    if (options.landmarksOnly !== undefined && typeof options.landmarksOnly !== 'boolean') throw new OptionError(`landmarksOnly must be true or false, got ${describeValue(options.landmarksOnly)}`);
     const random = options.random ?? secureRandom();
     const pool = CHALLENGES.slice(), prompts: Challenge[] = [];
     for (let i = 0; i < n; i++) {
       const r = random();
-      if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new RangeError(`random() returned ${String(r)}, not a number in [0, 1)`);
+      if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new OptionError(`random() returned ${describeValue(r)}, not a number in [0, 1)`);
       prompts.push(pool.splice(Math.floor(r * pool.length), 1)[0]);
     }
     this.prompts = Object.freeze(prompts);

@@ -2,6 +2,8 @@
 // corner): yaw and pitch proxies, the 4-point homography, and the landmark planarity residual (how
 // far the nose is from where a flat face would put it). Used by the active liveness check.
 
+import { OptionError } from '../errors.js';
+
 export type Landmarks = readonly (readonly [number, number])[];
 
 export interface LandmarkGeometry {
@@ -21,7 +23,7 @@ const dot = (a: readonly [number, number], b: readonly [number, number]) => a[0]
 
 function checkLandmarks(lm: Landmarks): void {
   if (!Array.isArray(lm) || lm.length !== 5 || !lm.every((p) => Array.isArray(p) && p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]))) {
-    throw new TypeError('landmarks must be five finite [x, y] points (right eye, left eye, nose, right and left mouth corner)');
+    throw new OptionError('landmarks must be five finite [x, y] points (right eye, left eye, nose, right and left mouth corner), as DetectedFace.landmarks');
   }
 }
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { homography4, planarityResidual, landmarkGeometry } from '../../js/liveness/geometry.js';
 import { ActiveLivenessCheck, ACTIVE_LIMITS, CHALLENGES, type Challenge } from '../../js/liveness/active.js';
 import { mulberry32 } from '../../tools/rng.js';
+import { WasmfaceError } from '../../js/errors.js';
 
 type P = [number, number];
 const apply = (h: ArrayLike<number>, [x, y]: P): P => {
@@ -116,11 +117,13 @@ function drive(check: ActiveLivenessCheck, move: (p: Challenge, t: number) => P[
 }
 
 test('options and inputs: typed refusals, unpredictable prompts', () => {
-  assert.throws(() => new ActiveLivenessCheck({ challenges: 0 }), RangeError);
-  assert.throws(() => new ActiveLivenessCheck({ challenges: 5 }), RangeError);
-  assert.throws(() => new ActiveLivenessCheck({ challengeMs: Number.NaN }), RangeError);
-  assert.throws(() => new ActiveLivenessCheck({ random: () => 1 }), RangeError);
-  assert.throws(() => landmarkGeometry([[0, 0]] as never), TypeError);
+  const option = (e: unknown) => e instanceof WasmfaceError && e.code === 'E_OPTION';
+  for (const bad of [{ challenges: 0 }, { challenges: 5 }, { challenges: 1.5 }, { challengeMs: Number.NaN }, { challengeMs: 999 }, { random: () => 1 }, { random: () => Number.NaN },
+    { mirrored: 'yes' }, { random: 3 }, { challenge: 2 }, null, 'x'] as unknown[]) {
+    assert.throws(() => new ActiveLivenessCheck(bad as never), option, JSON.stringify(bad));
+  }
+  assert.throws(() => landmarkGeometry([[0, 0]] as never), option);
+  assert.throws(() => new ActiveLivenessCheck().push({ landmarks: [[0, 0], [1, Number.NaN], [0, 0], [0, 0], [0, 0]], luma: { data: new Uint8Array(4), width: 2, height: 2 } }, 0), option);
   const c = new ActiveLivenessCheck({ challenges: 4 });
   assert.deepEqual([...c.prompts].sort(), [...CHALLENGES].sort(), 'four challenges: each once');
   const seen = new Set<string>();
