@@ -27,7 +27,7 @@ export type { FaceQuality, Guidance } from './quality.js';
 export { FaceSession } from './session.js';
 export type { SessionOptions, SessionUpdate, SessionState } from './session.js';
 export { ActiveLivenessCheck, CHALLENGES, CHALLENGE_TEXT, ACTIVE_LIMITS } from './liveness/active.js';
-export type { Challenge, ActiveLivenessOptions, ActiveFrame, ActiveUpdate, ActiveState } from './liveness/active.js';
+export type { Challenge, ActiveLivenessOptions, ActiveFrame, ActiveUpdate, ActiveState, ActiveFailure } from './liveness/active.js';
 export { lumaOf, photometricPlanarity, planarityReference } from './liveness/photometric.js';
 export { landmarkGeometry, planarityResidual } from './liveness/geometry.js';
 export type { FrameAnalysis } from './engine.js';

@@ -234,7 +234,8 @@ export class FaceSession {
     if (!usable && a.quality.ok && a.liveness && !a.liveness.reliable && !this.active) guidance.push(a.liveness.reason ?? GUIDANCE_TEXT['move-back']);
     if (challenge && !challenge.passed) guidance.unshift(challenge.text);
     const base = { quality: a.quality, guidance, frames: this.total, goodFrames: this.good, elapsedMs, ...(challenge && { challenge }) };
-    if (tracked?.failed) return this.finish({ ...base, state: 'spoof', done: true, reason: tracked.failed });
+    // a move not made in time is a timeout (try again); a flat or wrong move is a spoof
+    if (tracked?.failed) return this.finish({ ...base, state: tracked.timedOut ? 'timeout' : 'spoof', done: true, reason: tracked.failed });
     // the budget, or the frame limit when the clock stands still
     const over = elapsedMs > this.budgetMs || this.total >= this.maxFrames;
     const reason = elapsedMs > this.budgetMs ? undefined : this.total >= this.maxFrames ? `${this.total} frames without a decision: the frame limit for a ${this.budgetMs} ms budget (is the clock advancing?)` : undefined;
@@ -269,7 +270,7 @@ export class FaceSession {
    * challenge and the fused frames, so the person matched is the person who moved), and feeds the
    * check its landmarks and the frame's luma.
    */
-  private trackActive(a: FrameAnalysis, image: ImageInput, t: number): { challenge: NonNullable<SessionUpdate['challenge']>; failed?: string } {
+  private trackActive(a: FrameAnalysis, image: ImageInput, t: number): { challenge: NonNullable<SessionUpdate['challenge']>; failed?: string; timedOut?: boolean } {
     const f = a.face;
     if (f) {
       const [re, le] = f.landmarks, iod = Math.hypot(le[0] - re[0], le[1] - re[1]);
@@ -287,7 +288,7 @@ export class FaceSession {
     if (u.state === 'passed') this.activePassed = true;
     return {
       challenge: { prompt: u.challenge ?? null, text: u.text, index: u.index, total: u.total, progress: u.progress, passed: u.state === 'passed' },
-      ...(u.state === 'failed' && { failed: `active liveness: ${u.reason ?? 'failed'}` }),
+      ...(u.state === 'failed' && { failed: `active liveness: ${u.reason ?? 'failed'}`, timedOut: u.failure === 'timeout' }),
     };
   }
 

@@ -5,7 +5,7 @@ import { FaceEngine, fromDrawable } from '/dist/wasmface.mjs';
 const $ = (id) => document.getElementById(id);
 const video = $('video'), overlay = $('overlay'), status = $('status'), result = $('result');
 const ctx = overlay.getContext('2d');
-let engine, template = null, lastFaces = [];
+let engine, template = null, lastFaces = [], session = null;
 
 async function start() {
   const manifest = await (await fetch('/models/manifest.json')).json();
@@ -20,7 +20,7 @@ async function start() {
   await new Promise((r) => (video.onloadedmetadata = r));
   overlay.width = video.videoWidth;
   overlay.height = video.videoHeight;
-  $('enroll').disabled = $('verify').disabled = false;
+  $('enroll').disabled = $('verify').disabled = $('active').disabled = false;
   requestAnimationFrame(loop);
 }
 
@@ -29,6 +29,18 @@ function frame() {
 }
 
 function loop() {
+  if (session) {
+    // active liveness: the session asks for random head moves; show its prompt until it decides
+    const u = session.push(frame());
+    if (u.done) {
+      session = null;
+      result.className = u.state === 'match' ? 'ok' : 'bad';
+      result.textContent = `${u.state}${u.score !== undefined ? ` · score ${u.score.toFixed(3)}` : ''}${u.reason ? ` · ${u.reason}` : ''}`;
+    } else {
+      result.className = 'muted';
+      result.textContent = u.guidance[0] ?? 'look at the camera';
+    }
+  }
   const t0 = performance.now();
   lastFaces = engine.detect(frame());
   const ms = performance.now() - t0;
@@ -68,6 +80,12 @@ $('verify').onclick = () => {
     result.className = 'bad';
     result.textContent = e.message;
   }
+};
+
+$('active').onclick = () => {
+  if (!template) { result.className = 'bad'; result.textContent = 'enrol first'; return; }
+  // camera frames as captured (the <video> is not mirrored): the user's left is the image's right
+  session = engine.createSession({ mode: 'verify', template, liveness: 'active', mirrored: false });
 };
 
 start().catch((e) => { status.textContent = `failed: ${e.message}`; status.className = 'bad'; });

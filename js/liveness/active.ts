@@ -88,6 +88,7 @@ export interface ActiveFrame {
 }
 
 export type ActiveState = 'challenge' | 'passed' | 'failed';
+export type ActiveFailure = 'timeout' | 'flat' | 'wrong-move' | 'clock' | 'input';
 
 export interface ActiveUpdate {
   state: ActiveState;
@@ -104,8 +105,13 @@ export interface ActiveUpdate {
   residual: number;
   /** Photometric planarity error of this frame (NaN before a reference frame or when not computed). */
   parallax: number;
-  /** Why the check failed (state 'failed'). */
+  /** Why the check failed (state 'failed'), in words. */
   reason?: string;
+  /**
+   * What kind of failure: 'timeout' (the move was not made in time: not evidence of an attack),
+   * 'flat' (moves made like a picture), 'wrong-move', 'clock' (a frame time it cannot use), 'input'.
+   */
+  failure?: ActiveFailure;
 }
 
 function secureRandom(): () => number {
@@ -146,6 +152,7 @@ export class ActiveLivenessCheck {
   private startedAt = NaN;
   private held = 0;
   private flatMoves = 0;
+  private failure: ActiveFailure | undefined;
   private final: ActiveUpdate | null = null;
   private readonly challengeMs: number;
   private readonly mirrored: boolean;
@@ -184,11 +191,15 @@ export class ActiveLivenessCheck {
         : { text: state === 'passed' ? 'Done' : reason ?? 'Not live' }),
       ...(reason && { reason }),
     } as ActiveUpdate;
+    if (state === 'failed') u.failure = this.failure;
     if (state !== 'challenge') this.final = u;
     return u;
   }
 
-  private fail(reason: string, residual: number, parallax = NaN): ActiveUpdate { return this.update('failed', 0, residual, reason, parallax); }
+  private fail(failure: ActiveFailure, reason: string, residual: number, parallax = NaN): ActiveUpdate {
+    this.failure = failure;
+    return this.update('failed', 0, residual, reason, parallax);
+  }
 
   /**
    * One frame: the tracked face (landmarks and luma; null when no face was found) and the frame time
@@ -196,14 +207,16 @@ export class ActiveLivenessCheck {
    */
   push(frame: ActiveFrame | null, timeMs: number): ActiveUpdate {
     if (this.final) return this.final;
-    if (typeof timeMs !== 'number' || !Number.isFinite(timeMs)) return this.fail(`frame time ${String(timeMs)} is not a finite number of ms`, NaN);
+    if (typeof timeMs !== 'number' || !Number.isFinite(timeMs)) return this.fail('clock', `frame time ${String(timeMs)} is not a finite number of ms`, NaN);
     if (Number.isNaN(this.startedAt)) this.startedAt = timeMs;
-    if (timeMs < this.startedAt) return this.fail('the frame clock went backwards', NaN);
+    if (timeMs < this.startedAt) return this.fail('clock', 'the frame clock went backwards', NaN);
     if (timeMs - this.startedAt > this.challengeMs) {
-      return this.fail(this.flatMoves >= ACTIVE_LIMITS.flatFrames ? 'the face moved like a flat picture, not a head (print or screen?)' : `'${CHALLENGE_TEXT[this.prompts[this.index]]}' was not done in time`, NaN);
+      return this.flatMoves >= ACTIVE_LIMITS.flatFrames
+        ? this.fail('flat', 'the face moved like a flat picture, not a head (print or screen?)', NaN)
+        : this.fail('timeout', `'${CHALLENGE_TEXT[this.prompts[this.index]]}' was not done in time`, NaN);
     }
     if (!frame) { this.reference = null; this.referencePatch = null; this.lastFit = null; this.held = 0; return this.update('challenge', 0, NaN); }
-    if (!this.landmarksOnly && !frame.luma) return this.fail('active liveness needs the frame pixels (luma), not landmarks alone', NaN);
+    if (!this.landmarksOnly && !frame.luma) return this.fail('input', 'active liveness needs the frame pixels (luma), not landmarks alone', NaN);
     const landmarks = frame.landmarks, g = landmarkGeometry(landmarks);
     if (!(g.iod > 0)) return this.update('challenge', 0, NaN);
     if (!this.reference) {
@@ -221,7 +234,7 @@ export class ActiveLivenessCheck {
     // replayed or guessed sequence of moves must match the random prompts
     for (const other of CHALLENGES) {
       if (other !== kind && movement(other, this.referenceGeometry!, g, this.mirrored) >= 1.5 && moved < 0.5) {
-        return this.fail(`asked to ${CHALLENGE_TEXT[kind].toLowerCase()}, the face moved otherwise`, residual);
+        return this.fail('wrong-move', `asked to ${CHALLENGE_TEXT[kind].toLowerCase()}, the face moved otherwise`, residual);
       }
     }
     let parallax = NaN, squash = NaN;

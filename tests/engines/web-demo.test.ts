@@ -1,5 +1,6 @@
 // The browser camera demo (examples/web/) in headless Chromium with a fake camera playing a dev photo
-// (a .y4m made with ffmpeg): the page must find the face live, enrol, and verify it as a match. Writes a
+// (a .y4m made with ffmpeg): the page must find the face live, enrol, and verify it as a match; an
+// active-liveness session shows its prompt and never matches the still picture. Writes a
 // screenshot to bench/out/web-demo.png (WASMFACE_UPDATE_DOCS=1: to docs/web-demo.png, which the README shows).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,6 +48,14 @@ test('browser demo: fake camera -> face found live -> enrol -> verify = match', 
     mkdirSync(`${root}bench/out`, { recursive: true });
     await page.screenshot({ path: process.env.WASMFACE_UPDATE_DOCS ? `${root}docs/web-demo.png` : `${root}bench/out/web-demo.png` });
     console.log(`web demo: ${text}; status: ${await page.textContent('#status')}`);
+    // active liveness: the page shows the random prompt; a still picture that never moves never matches
+    await page.click('#active');
+    await page.waitForFunction(() => /Turn your head|Tilt your head|Look straight/.test(document.getElementById('result')?.textContent ?? ''), null, { timeout: 30000 });
+    const prompt = await page.textContent('#result');
+    await page.waitForFunction(() => /^(timeout|spoof|match|no-match)/.test(document.getElementById('result')?.textContent ?? ''), null, { timeout: 60000 });
+    const ended = await page.textContent('#result');
+    assert.match(ended ?? '', /^(timeout|spoof)/, `a still picture in an active session: ${ended}`);
+    console.log(`web demo, active: asked '${prompt}', ended '${ended}'`);
   } finally {
     await browser.close();
     server.close();

@@ -91,9 +91,9 @@ test('challenges: a head doing the prompted moves passes; wrong moves, no move a
     // wrong way: turns the other way / nods the other way
     const opposite: Record<Challenge, Challenge> = { 'turn-left': 'turn-right', 'turn-right': 'turn-left', 'look-up': 'look-down', 'look-down': 'look-up' };
     u = drive(make(), head((p) => POSE[opposite[p]], HEAD));
-    if (u.state === 'failed') wrong++;
+    if (u.state === 'failed' && u.failure === 'wrong-move') wrong++;
     u = drive(make(), head(() => [0, 0], HEAD));
-    if (u.state === 'failed') still++;
+    if (u.state === 'failed' && u.failure === 'timeout') still++; // not made in time: no evidence of an attack
     // an ideal flat picture (landmarks exactly where the plane puts them), tilted as far as 60 degrees the prompted way
     const plane = HEAD.map(([x, y]) => [x, y, 0] as [number, number, number]);
     u = drive(make(), head((p) => [POSE[p][0] * 2, POSE[p][1] * 2.7], plane));
