@@ -132,17 +132,21 @@ export interface VerifyOptions {
   liveness?: boolean;
 }
 
-export interface VerifyResult {
-  /** Same person and (when checked) live. */
-  match: boolean;
-  /** Cosine similarity of the probe and template embeddings. */
-  score: number;
+/** What every decision call reports besides its decision: the threshold used and the face judged. */
+export interface DecisionContext {
   threshold: number;
   operatingPoint: string | null;
   liveness: Liveness | null;
   faces: number;
   face: DetectedFace;
   quality: FaceQuality;
+}
+
+export interface VerifyResult extends DecisionContext {
+  /** Same person and (when checked) live. */
+  match: boolean;
+  /** Cosine similarity of the probe and template embeddings. */
+  score: number;
   timingsMs: Timings;
 }
 
@@ -159,7 +163,7 @@ export interface IdentifyOptions {
   liveness?: boolean;
 }
 
-export interface IdentifyResult {
+export interface IdentifyResult extends DecisionContext {
   /** The best candidate when it reaches the threshold and (when checked) the face is live; else null. */
   match: IdentifyMatch | null;
   /**
@@ -167,12 +171,6 @@ export interface IdentifyResult {
    * a spoof (or a face that could not be judged) is never ranked against the gallery.
    */
   matches: IdentifyMatch[];
-  threshold: number;
-  operatingPoint: string | null;
-  liveness: Liveness | null;
-  faces: number;
-  face: DetectedFace;
-  quality: FaceQuality;
 }
 
 export interface FrameAnalysis {
@@ -584,15 +582,21 @@ export class FaceEngine {
   /** Embedding of the largest face. Throws NoFaceError when there is none. */
   embed(image: ImageInput): EmbedResult {
     this.live();
+    const { embedding, face, faces, quality } = this.embedLargest(image);
+    return { embedding, face, faces, quality };
+  }
+
+  /** The largest face of an image, aligned and embedded (NoFaceError without one); the frame stays for liveness. */
+  private embedLargest(image: ImageInput) {
     const { rgb, w, h, scale } = this.toRgb(image);
-    const faces = this.findFaces(rgb, w, h, true);
-    if (!faces.length) throw new NoFaceError();
-    const face = FaceEngine.pick(faces);
-    const crop = this.align(rgb, w, h, face);
-    const quality = this.qualityOf(face, w, h, scale, crop);
+    const found = this.findFaces(rgb, w, h, true);
+    if (!found.length) throw new NoFaceError();
+    const detected = FaceEngine.pick(found);
+    const crop = this.align(rgb, w, h, detected);
+    const quality = this.qualityOf(detected, w, h, scale, crop);
     const e = this.embedCrop(crop);
-    const dim = this.wasm.modelOutputInfo(this.embedder.handleForEngine, 0, 3);
-    return { embedding: new Float32Array(this.wasm.memory.buffer, e, dim).slice(), face: toImage(face, scale), faces: faces.length, quality };
+    const embedding = new Float32Array(this.wasm.memory.buffer, e, this.embeddingDim).slice();
+    return { embedding, face: toImage(detected, scale), faces: found.length, quality, rgb, w, h, detected };
   }
 
   /**
@@ -753,18 +757,11 @@ export class FaceEngine {
     const topK = optNumber(o.topK, 'topK', 1, 10_000_000, true) ?? 5;
     const { operatingPoint, threshold } = this.decisionThreshold(o);
     const useLiveness = optBoolean(o.liveness, 'liveness') ?? true;
-    const { rgb, w, h, scale } = this.toRgb(image);
-    const faces = this.findFaces(rgb, w, h, true);
-    if (!faces.length) throw new NoFaceError();
-    const face = FaceEngine.pick(faces);
-    const crop = this.align(rgb, w, h, face);
-    const quality = this.qualityOf(face, w, h, scale, crop);
-    const e = this.embedCrop(crop);
-    const embedding = new Float32Array(this.wasm.memory.buffer, e, this.embeddingDim).slice();
-    const liveness = useLiveness ? this.livenessOf(rgb, w, h, face) : null;
+    const { embedding, face, faces, quality, rgb, w, h, detected } = this.embedLargest(image);
+    const liveness = useLiveness ? this.livenessOf(rgb, w, h, detected) : null;
     const matches = liveness && !liveness.live ? [] : gallery.search(embedding, topK);
     const match = matches.length && matches[0].score >= threshold ? matches[0] : null;
-    return { match, matches, threshold, operatingPoint, liveness, faces: faces.length, face: toImage(face, scale), quality };
+    return { match, matches, threshold, operatingPoint, liveness, faces, face, quality };
   }
 
   dispose(): void {

@@ -8,7 +8,7 @@ export type { Requant } from './quant.js';
 export * from './errors.js';
 export type { WasmExports } from './wasm-abi.js';
 export { FaceEngine, Gallery, NoFaceError, DisposedError, FA150_TEMPLATE, EMBED_SIZE, sha256Hex } from './engine.js';
-export type { FaceEngineOptions, DetectedFace, Liveness, EmbedResult, VerifyOptions, VerifyResult, Timings, IdentifyMatch, IdentifyOptions, IdentifyResult, ModelSource } from './engine.js';
+export type { FaceEngineOptions, DetectedFace, Liveness, EmbedResult, VerifyOptions, VerifyResult, DecisionContext, Timings, IdentifyMatch, IdentifyOptions, IdentifyResult, ModelSource } from './engine.js';
 export { MAX_MEMBER_ID_BYTES } from './gallery.js';
 export { Model, Arena } from './model.js';
 export type { ModelMeta, ModelOutput } from './model.js';

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
+import { mulberry32 } from '../../tools/rng.js';
 import { PNG } from 'pngjs';
 import { decodeImage, ImageDecodeError, MAX_DECODE_PIXELS, MAX_DECODE_SIDE, MAX_JPEG_SCANS, type DecodeOptions, type ImageDecodeReason } from '../../js/node/decode.js';
 import { OptionError } from '../../js/errors.js';
@@ -77,16 +78,7 @@ function inWorker(name: string, deadlineMs: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const randInt = (r: () => number, n: number) => Math.floor(r() * n);
 
 function concat(...parts: ArrayLike<number>[]): Uint8Array {
