@@ -76,8 +76,9 @@ function manifest(): Scene[] {
  * genuine and impostor pairs alternately (so both kinds are covered), then every pair of the file
  * whose two images are in the subset.
  */
-export function selectPairs(maxImages: number | undefined, seed: number): { images: string[]; pairs: Pair[] } {
-  const all = readPairs();
+export function selectPairs(maxImages: number | undefined, seed: number, excluded: ReadonlySet<string> = new Set()): { images: string[]; pairs: Pair[] } {
+  // pairs touching an excluded picture (e.g. a converter's calibration pictures) are never chosen
+  const all = readPairs().filter((p) => !excluded.has(p.a) && !excluded.has(p.b));
   if (!maxImages) return { images: [...new Set(all.flatMap((p) => [p.a, p.b]))], pairs: all };
   const G = shuffle(all.filter((p) => p.same), seed), I = shuffle(all.filter((p) => !p.same), seed + 1);
   const chosen = new Set<string>();

@@ -25,17 +25,14 @@ import * as ort from 'onnxruntime-node';
 import { createNodeEngine, readImageFile, NoFaceError, ImageDecodeError } from '../../js/node.js';
 import type { Backend } from '../../js/loader.js';
 import { Model, Arena } from '../../js/model.js';
-import { check, KernelError } from '../../js/errors.js';
-import { WasmBuffer } from '../../js/wasm-buffer.js';
-import type { WasmExports } from '../../js/wasm-abi.js';
 import type { DetectedFace } from '../../js/engine.js';
 import { Progress } from '../../js/cli/progress.js';
-import { PixelFormat } from '../../js/kernels.js';
 import { TEMPLATE_112 } from '../convert/image.js';
 import { sharedPath, haveSharedModels } from '../convert/models.js';
 import { devImages, shuffle as calShuffle, type DevImage } from '../convert/calibration.js';
 import { SEED as CONVERT_SEED } from '../convert/convert.js';
-import { comparePairs, readPairs, shuffle, stats, type Pair } from './accuracy.js';
+import { comparePairs, selectPairs, shuffle, stats } from './accuracy.js';
+import { WasmSteps } from './wasm-steps.js';
 
 const SIZE = 112;
 const MEAN = [0.485, 0.456, 0.406], STD = [0.229, 0.224, 0.225];
@@ -76,47 +73,6 @@ function converterPictures(count: number): Set<string> {
   return new Set(out.slice(0, count));
 }
 
-/** accuracy.ts selectPairs on the pairs that avoid `excluded`. */
-function selectPairs(maxImages: number, seed: number, excluded: Set<string>): { images: string[]; pairs: Pair[] } {
-  const all = readPairs().filter((p) => !excluded.has(p.a) && !excluded.has(p.b));
-  const G = shuffle(all.filter((p) => p.same), seed), I = shuffle(all.filter((p) => !p.same), seed + 1);
-  const chosen = new Set<string>();
-  for (let gi = 0, ii = 0, turn = 0; chosen.size < (maxImages || Infinity) && (gi < G.length || ii < I.length); turn++) {
-    const p = (turn % 2 === 0 && gi < G.length) || ii >= I.length ? G[gi++] : I[ii++];
-    const add = [p.a, p.b].filter((x) => !chosen.has(x));
-    if (!maxImages || chosen.size + add.length <= maxImages) for (const x of add) chosen.add(x);
-  }
-  return { images: [...chosen], pairs: all.filter((p) => chosen.has(p.a) && chosen.has(p.b)) };
-}
-
-/** 112x112 ArcFace crop with the engine's wasm alignment (FaceEngine.align's calls, other template and size). */
-class Align112 {
-  private readonly bufs = new Map<string, WasmBuffer>();
-  constructor(private readonly x: WasmExports) {}
-  private b(name: string): WasmBuffer { let b = this.bufs.get(name); if (!b) this.bufs.set(name, (b = new WasmBuffer(this.x))); return b; }
-
-  crop(data: Uint8Array | Uint8ClampedArray, format: keyof typeof PixelFormat | undefined, w: number, h: number, face: DetectedFace): Uint8Array {
-    const x = this.x;
-    const src = this.b('src').get(data.length);
-    new Uint8Array(x.memory.buffer, src, data.length).set(data);
-    const rgb = this.b('rgb').get(w * h * 3);
-    check('image conversion', x.toRgb(src, data.length, PixelFormat[format ?? 'rgba'], w, h, rgb));
-    const lm = this.b('landmarks').get(40), tpl = this.b('template').get(40), m = this.b('similarity').get(32);
-    new Float32Array(x.memory.buffer, lm, 10).set(face.landmarks.flat());
-    new Float32Array(x.memory.buffer, tpl, 10).set(TEMPLATE_112.flat());
-    const st = x.alignEstimate(lm, tpl, 5, m);
-    if (st !== 0) throw new KernelError('alignment: degenerate landmarks', st);
-    const [a, bb] = new Float64Array(x.memory.buffer, m, 2);
-    const levels = x.alignLevels(a, bb);
-    const sb = x.alignScratchBytes(w, h, Math.max(0, levels));
-    const crop = this.b('crop').get(SIZE * SIZE * 3);
-    check('alignment', x.alignWarp(rgb, w, h, m, Math.max(0, levels), this.b('alignScratch').get(Math.max(16, sb)), sb, crop, SIZE, SIZE, 0));
-    return new Uint8Array(x.memory.buffer, crop, SIZE * SIZE * 3).slice();
-  }
-
-  dispose(): void { for (const b of this.bufs.values()) b.dispose(); this.bufs.clear(); }
-}
-
 /** Upstream preprocessing: RGB, x/255, ImageNet mean/std, NCHW. */
 function toNchw(rgb: Uint8Array): Float32Array {
   const n = SIZE * SIZE, out = new Float32Array(3 * n);
@@ -146,10 +102,11 @@ async function main() {
   const { width: iw, height: ih } = int8.inputSize;
   if (iw !== SIZE || ih !== SIZE) throw new Error(`${modelPath}: input ${iw}x${ih}, expected ${SIZE}x${SIZE}`);
   const float = await ort.InferenceSession.create(sharedPath('models/mobilefacenet/MobileFaceNet.onnx'), { intraOpNumThreads: 1 });
-  const align = new Align112(x);
+  const steps = new WasmSteps(x);
+  const template112 = TEMPLATE_112.flat();
 
   const excluded = converterPictures(CAL_EXCLUDE);
-  const { images, pairs } = selectPairs(args.images, args.seed, excluded);
+  const { images, pairs } = selectPairs(args.images || undefined, args.seed, excluded);
   console.error(`${engine.backend} build; model ${int8.id} (${bytes.length.toLocaleString('en-US')} B); ${images.length} images, ${pairs.length} pairs (the converter's first ${CAL_EXCLUDE} dev pictures left out)`);
 
   const f = new Map<string, Float64Array>(), q = new Map<string, Float64Array>();
@@ -168,7 +125,8 @@ async function main() {
       if (!(e instanceof NoFaceError)) throw e;
       noFace.push(path); progress.tick(); continue;
     }
-    const crop = align.crop(img.data, img.format, img.width, img.height, face);
+    const { rgb, w, h } = steps.toRgb(img);
+    const crop = steps.align(rgb, w, h, face, template112, SIZE);
     const t0 = performance.now();
     int8.run(crop);
     const qe = unit(int8.output(0).data);
@@ -208,7 +166,7 @@ async function main() {
   if (p.impostor < 1000) console.log(`  note: only ${p.impostor} impostors: the FAR 1e-3 threshold is their top score; use --images 0 (all pairs.csv images)`);
   if (args.json) writeFileSync(args.json, JSON.stringify({ model: modelPath, bytes: bytes.length, images: images.length, embedded: cos.length, noFace, unreadable, cosine: c, pairs: p, subset: { pairs: sub.length, agreement: subAgree / sub.length, floatThreshold: tf, differ: sub.filter((r) => (r.fs >= tf) !== (r.qs >= tf)).map((r) => ({ a: r.x.a, b: r.x.b, same: r.x.same, float: r.fs, int8: r.qs })) } }, null, 2) + '\n');
 
-  int8.dispose(); arena.dispose(); align.dispose(); engine.dispose(); await float.release();
+  int8.dispose(); arena.dispose(); steps.dispose(); engine.dispose(); await float.release();
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

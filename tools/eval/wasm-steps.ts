@@ -52,20 +52,23 @@ export class WasmSteps {
     return { rgb: new Uint8Array(x.memory.buffer, canvas, inW * inH * 3).slice(), inW, inH, dw, dh, pad: offset, effective };
   }
 
-  /** The 150x150 fa150 crop of FaceEngine.align (RGB bytes). */
-  align(rgb: number, w: number, h: number, face: DetectedFace): Uint8Array {
+  /**
+   * The aligned crop of FaceEngine.align (RGB bytes): by default its 150x150 fa150 crop; another
+   * 5-point template and size give that embedder's crop with the same calls (the ArcFace 112).
+   */
+  align(rgb: number, w: number, h: number, face: DetectedFace, template: ArrayLike<number> = FA150_TEMPLATE, size = EMBED_SIZE): Uint8Array {
     const x = this.x;
     const lm = this.b('landmarks').get(40), tpl = this.b('template').get(40), m = this.b('similarity').get(32);
     new Float32Array(x.memory.buffer, lm, 10).set(face.landmarks.flat());
-    new Float32Array(x.memory.buffer, tpl, 10).set(FA150_TEMPLATE);
+    new Float32Array(x.memory.buffer, tpl, 10).set(template);
     const st = x.alignEstimate(lm, tpl, 5, m);
     if (st !== 0) throw new KernelError('alignment: degenerate landmarks', st);
     const [a, b] = new Float64Array(x.memory.buffer, m, 2);
     const levels = x.alignLevels(a, b);
     const sb = x.alignScratchBytes(w, h, Math.max(0, levels));
-    const crop = this.b('crop').get(EMBED_SIZE * EMBED_SIZE * 3);
-    check('alignment', x.alignWarp(rgb, w, h, m, Math.max(0, levels), this.b('alignScratch').get(Math.max(16, sb)), sb, crop, EMBED_SIZE, EMBED_SIZE, 0));
-    return new Uint8Array(x.memory.buffer, crop, EMBED_SIZE * EMBED_SIZE * 3).slice();
+    const crop = this.b('crop').get(size * size * 3);
+    check('alignment', x.alignWarp(rgb, w, h, m, Math.max(0, levels), this.b('alignScratch').get(Math.max(16, sb)), sb, crop, size, size, 0));
+    return new Uint8Array(x.memory.buffer, crop, size * size * 3).slice();
   }
 
   /** An anti-spoofing patch as FaceEngine.livenessOf cuts it, and the share of the requested context it got. */
