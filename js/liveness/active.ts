@@ -154,7 +154,8 @@ export class ActiveLivenessCheck {
   private flatMoves = 0;
   private failure: ActiveFailure | undefined;
   private final: ActiveUpdate | null = null;
-  private readonly challengeMs: number;
+  /** Time allowed per challenge, ms. */
+  readonly challengeMs: number;
   private readonly mirrored: boolean;
   private readonly landmarksOnly: boolean;
 

@@ -40,28 +40,39 @@ export function landmarkGeometry(lm: Landmarks): LandmarkGeometry {
 
 /** The homography (row-major 3x3, h22 = 1) mapping four points onto four, or null when degenerate. */
 export function homography4(from: readonly (readonly [number, number])[], to: readonly (readonly [number, number])[]): Float64Array | null {
-  // 8x8 linear system (direct linear transform with h22 = 1), Gaussian elimination with partial pivoting
-  const a = Array.from({ length: 8 }, () => new Float64Array(9));
+  // 8x8 linear system: the direct linear transform with h22 = 1
+  const A = new Float64Array(64), b = new Float64Array(8);
   for (let i = 0; i < 4; i++) {
     const [x, y] = from[i], [u, v] = to[i];
-    a[2 * i].set([x, y, 1, 0, 0, 0, -u * x, -u * y, u]);
-    a[2 * i + 1].set([0, 0, 0, x, y, 1, -v * x, -v * y, v]);
+    A.set([x, y, 1, 0, 0, 0, -u * x, -u * y], 16 * i); b[2 * i] = u;
+    A.set([0, 0, 0, x, y, 1, -v * x, -v * y], 16 * i + 8); b[2 * i + 1] = v;
   }
-  for (let c = 0; c < 8; c++) {
+  const h = solveLinear(A, b, 8);
+  if (!h) return null;
+  const out = new Float64Array(9);
+  out.set(h);
+  out[8] = 1;
+  return out;
+}
+
+/** Solves A x = b (n x n, row-major) by Gaussian elimination with partial pivoting; null when singular. */
+export function solveLinear(A: Float64Array, b: Float64Array, n: number): Float64Array | null {
+  const m = new Float64Array(n * (n + 1));
+  for (let i = 0; i < n; i++) { for (let j = 0; j < n; j++) m[i * (n + 1) + j] = A[i * n + j]; m[i * (n + 1) + n] = b[i]; }
+  for (let c = 0; c < n; c++) {
     let p = c;
-    for (let r = c + 1; r < 8; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r;
-    if (Math.abs(a[p][c]) < 1e-12) return null;
-    [a[c], a[p]] = [a[p], a[c]];
-    for (let r = 0; r < 8; r++) {
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * (n + 1) + c]) > Math.abs(m[p * (n + 1) + c])) p = r;
+    if (!(Math.abs(m[p * (n + 1) + c]) > 1e-12)) return null;
+    if (p !== c) for (let k = 0; k <= n; k++) { const t = m[c * (n + 1) + k]; m[c * (n + 1) + k] = m[p * (n + 1) + k]; m[p * (n + 1) + k] = t; }
+    for (let r = 0; r < n; r++) {
       if (r === c) continue;
-      const f = a[r][c] / a[c][c];
-      if (f) for (let k = c; k < 9; k++) a[r][k] -= f * a[c][k];
+      const f = m[r * (n + 1) + c] / m[c * (n + 1) + c];
+      if (f) for (let k = c; k <= n; k++) m[r * (n + 1) + k] -= f * m[c * (n + 1) + k];
     }
   }
-  const h = new Float64Array(9);
-  for (let i = 0; i < 8; i++) h[i] = a[i][8] / a[i][i];
-  h[8] = 1;
-  return h;
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = m[i * (n + 1) + n] / m[i * (n + 1) + i];
+  return x;
 }
 
 /**

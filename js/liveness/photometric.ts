@@ -13,7 +13,7 @@
 
 import type { ImageInput } from '../image.js';
 import { checkImage } from '../image.js';
-import { homography4, type Landmarks } from './geometry.js';
+import { homography4, solveLinear, type Landmarks } from './geometry.js';
 
 /** Grid points per side of the face region. */
 export const PLANARITY_GRID = 24;
@@ -73,16 +73,26 @@ function sample(L: Level, x: number, y: number, out: Float64Array): void {
   out[2] = ((c - a) * (1 - fx) + (e - b) * fx) / L.ky;
 }
 
-/** The reference side, kept between frames: grid points and their box-filtered luma. */
+/** The reference side, kept between frames: where its face region is and its box-filtered luma on the grid. */
 export interface PlanarityReference {
   landmarks: [number, number][];
-  points: Float64Array;   // x, y per grid point (reference frame pixels)
-  values: Float64Array[]; // luma at each point per blur scale, coarse first (NaN outside the frame)
+  /** The face region: centre and side, pixels of the reference frame. */
+  region: { cx: number; cy: number; side: number };
+  values: Float64Array[]; // luma at each grid point per blur scale, coarse first (NaN outside the frame)
   contrast: number;       // standard deviation of the fine values
-  spacing: number;        // grid spacing, pixels
 }
 
-function region(lm: Landmarks): { cx: number; cy: number; side: number } {
+/**
+ * The grid in normalised region coordinates (centre 0, side 1): the same for every reference, so it
+ * is made once; normalised coordinates also keep the fit's normal equations well conditioned.
+ */
+const GRID_X = new Float64Array(PLANARITY_GRID * PLANARITY_GRID), GRID_Y = new Float64Array(PLANARITY_GRID * PLANARITY_GRID);
+for (let j = 0; j < PLANARITY_GRID; j++) for (let i = 0; i < PLANARITY_GRID; i++) {
+  GRID_X[j * PLANARITY_GRID + i] = (i + 0.5 - PLANARITY_GRID / 2) / PLANARITY_GRID;
+  GRID_Y[j * PLANARITY_GRID + i] = (j + 0.5 - PLANARITY_GRID / 2) / PLANARITY_GRID;
+}
+
+function regionOf(lm: Landmarks): { cx: number; cy: number; side: number } {
   const iod = Math.hypot(lm[1][0] - lm[0][0], lm[1][1] - lm[0][1]);
   const cx = lm.reduce((s, p) => s + p[0], 0) / 5, cy = lm.reduce((s, p) => s + p[1], 0) / 5;
   return { cx, cy, side: iod * PLANARITY_REGION };
@@ -119,23 +129,17 @@ function warpGrid(p: Float64Array, qx: Float64Array, qy: Float64Array): [Float64
 
 /** Samples the reference frame's face region. */
 export function planarityReference(l: Luma, lm: Landmarks): PlanarityReference {
-  const { cx, cy, side } = region(lm), G = PLANARITY_GRID, spacing = side / G;
-  const points = new Float64Array(G * G * 2), s = new Float64Array(3);
-  for (let j = 0; j < G; j++) for (let i = 0; i < G; i++) {
-    const q = j * G + i;
-    points[2 * q] = cx + (i + 0.5 - G / 2) * spacing; points[2 * q + 1] = cy + (j + 0.5 - G / 2) * spacing;
-  }
-  const xs = new Float64Array(G * G), ys = new Float64Array(G * G);
-  for (let q = 0; q < G * G; q++) { xs[q] = points[2 * q]; ys[q] = points[2 * q + 1]; }
-  const values = levelsOver(l, xs, ys, G).map((L) => {
-    const v = new Float64Array(G * G);
-    for (let q = 0; q < G * G; q++) { sample(L, points[2 * q], points[2 * q + 1], s); v[q] = s[0]; }
+  const region = regionOf(lm), N = GRID_X.length, s = new Float64Array(3);
+  const xs = GRID_X.map((q) => region.cx + q * region.side), ys = GRID_Y.map((q) => region.cy + q * region.side);
+  const values = levelsOver(l, xs, ys, PLANARITY_GRID).map((L) => {
+    const v = new Float64Array(N);
+    for (let q = 0; q < N; q++) { sample(L, xs[q], ys[q], s); v[q] = s[0]; }
     return v;
   });
   let sum = 0, sum2 = 0, n = 0;
-  for (const v of values[values.length - 1]) if (Number.isFinite(v)) { sum += v; sum2 += v * v; n++; }
+  for (const v of values[values.length - 1] ?? []) if (Number.isFinite(v)) { sum += v; sum2 += v * v; n++; }
   const mean = n ? sum / n : 0;
-  return { landmarks: lm.map((p) => [p[0], p[1]]), points, values, contrast: n ? Math.sqrt(Math.max(0, sum2 / n - mean * mean)) : 0, spacing };
+  return { landmarks: lm.map((p) => [p[0], p[1]]), region, values, contrast: n ? Math.sqrt(Math.max(0, sum2 / n - mean * mean)) : 0 };
 }
 
 export interface PlanarityResult {
@@ -211,13 +215,9 @@ function correlate(p: Float64Array, qx: Float64Array, qy: Float64Array, v0s: Flo
  * search from the landmark guesses is skipped.
  */
 export function photometricPlanarity(ref: PlanarityReference, l: Luma, lm: Landmarks, previous: Float64Array | null = null, enough = 0, iterations = 12): PlanarityResult {
-  const N = ref.points.length / 2;
   if (!(ref.contrast > 1)) return { error: NaN, coverage: 0, fit: null, squash: NaN };
   if (ref.values.length !== SCALES.length) return { error: NaN, coverage: 0, fit: null, squash: NaN };
-  // normalised reference coordinates keep the normal equations well conditioned
-  const rc = region(ref.landmarks), sc = rc.side;
-  const qx = new Float64Array(N), qy = new Float64Array(N);
-  for (let q = 0; q < N; q++) { qx[q] = (ref.points[2 * q] - rc.cx) / sc; qy[q] = (ref.points[2 * q + 1] - rc.cy) / sc; }
+  const rc = ref.region, sc = rc.side, qx = GRID_X, qy = GRID_Y;
   // landmarks on a tilted picture can be off by half an inter-ocular distance (the detector expects
   // a head), so the fit starts from several guesses and keeps the best, a plane needs only one to
   // work: the previous frame's fit (frames move little between each other: tracking), the 4-point
@@ -268,7 +268,7 @@ function affine5(a: Landmarks, b: Landmarks): Float64Array | null {
     const v = [a[i][0], a[i][1], 1];
     for (let r = 0; r < 3; r++) { for (let c = 0; c < 3; c++) M[r * 3 + c] += v[r] * v[c]; rx[r] += v[r] * b[i][0]; ry[r] += v[r] * b[i][1]; }
   }
-  const x = solve(M, rx, 3), y = solve(M, ry, 3);
+  const x = solveLinear(M, rx, 3), y = solveLinear(M, ry, 3);
   return x && y ? new Float64Array([x[0], x[1], x[2], y[0], y[1], y[2], 0, 0, 1]) : null;
 }
 
@@ -285,7 +285,7 @@ function fit(p: Float64Array, qx: Float64Array, qy: Float64Array, values: Float6
       for (let tries = 0; tries < 6 && !improved; tries++) {
         A.set(normal.JtJ);
         for (let a = 0; a < 8; a++) { for (let b = 0; b < a; b++) A[a * 8 + b] = A[b * 8 + a]; A[a * 8 + a] = A[a * 8 + a] * (1 + lambda) + 1e-9; }
-        const d = solve(A, normal.Jtr, 8);
+        const d = solveLinear(A, normal.Jtr, 8);
         if (!d) { lambda *= 10; continue; }
         const next = p.map((v, k) => v - d[k]);
         const r = correlate(next, qx, qy, v0s, L, null);
@@ -303,22 +303,3 @@ function fit(p: Float64Array, qx: Float64Array, qy: Float64Array, values: Float6
   return { error, coverage, fit: p, squash: squashOf(p) };
 }
 
-/** Solves A x = b (n x n, row-major) by Gaussian elimination with partial pivoting; null when singular. */
-function solve(A: Float64Array, b: Float64Array, n: number): Float64Array | null {
-  const m = new Float64Array(n * (n + 1));
-  for (let i = 0; i < n; i++) { for (let j = 0; j < n; j++) m[i * (n + 1) + j] = A[i * n + j]; m[i * (n + 1) + n] = b[i]; }
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * (n + 1) + c]) > Math.abs(m[p * (n + 1) + c])) p = r;
-    if (!(Math.abs(m[p * (n + 1) + c]) > 1e-12)) return null;
-    if (p !== c) for (let k = 0; k <= n; k++) { const t = m[c * (n + 1) + k]; m[c * (n + 1) + k] = m[p * (n + 1) + k]; m[p * (n + 1) + k] = t; }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r * (n + 1) + c] / m[c * (n + 1) + c];
-      if (f) for (let k = c; k <= n; k++) m[r * (n + 1) + k] -= f * m[c * (n + 1) + k];
-    }
-  }
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[i] = m[i * (n + 1) + n] / m[i * (n + 1) + i];
-  return x;
-}
