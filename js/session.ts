@@ -9,8 +9,9 @@ import type { FaceEngine, FrameAnalysis } from './engine.js';
 import type { ImageInput } from './image.js';
 import { Template, TemplateError } from './template.js';
 import { GUIDANCE_TEXT, type FaceQuality } from './quality.js';
-import { WasmfaceError } from './errors.js';
-import { ActiveLivenessCheck, type Challenge } from './liveness/active.js';
+import { OptionError } from './errors.js';
+import { describeValue } from './options.js';
+import { ActiveLivenessCheck, type ActiveLivenessOptions, type Challenge } from './liveness/active.js';
 import { lumaOf } from './liveness/photometric.js';
 
 /**
@@ -96,18 +97,11 @@ export interface SessionUpdate {
   challenge?: { prompt: Challenge | null; text: string; index: number; total: number; progress: number; passed: boolean };
 }
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  return Object.prototype.toString.call(v);
-}
-
-const optionError = (message: string) => new WasmfaceError('E_OPTION', `session option ${message}`);
+const optionError = (message: string) => new OptionError(`session option ${message}`);
 
 function numberIn(v: unknown, name: string, lo: number, hi: number, integer: boolean): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    throw optionError(`${name} must be ${integer ? 'an integer' : 'a finite number'} in [${lo}, ${hi}], got ${describe(v)}`);
+    throw optionError(`${name} must be ${integer ? 'an integer' : 'a finite number'} in [${lo}, ${hi}], got ${describeValue(v)}`);
   }
   return v;
 }
@@ -130,7 +124,7 @@ export class FaceSession {
   private readonly margin: number;
   private readonly threshold: number;
   private readonly useLiveness: boolean;
-  private readonly activeOptions: { challenges?: number; challengeMs?: number; mirrored?: boolean; random?: () => number } | null;
+  private readonly activeOptions: ActiveLivenessOptions | null;
   private active: ActiveLivenessCheck | null = null;
   private activePassed = false;
   private lastFace: { x: number; y: number; iod: number } | null = null;
@@ -139,68 +133,61 @@ export class FaceSession {
 
   /** Checks every option (see SessionOptions) and copies them: later changes to `options` change nothing. */
   constructor(private readonly engine: FaceEngine, options: SessionOptions) {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new WasmfaceError('E_OPTION', `session options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new OptionError(`session options must be an object, got ${describeValue(options)}`);
     const o = options as unknown as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      if (!(SESSION_OPTION_KEYS as readonly string[]).includes(k)) throw new WasmfaceError('E_OPTION', `session options have no option '${k}' (known: ${SESSION_OPTION_KEYS.join(', ')})`);
+      if (!(SESSION_OPTION_KEYS as readonly string[]).includes(k)) throw new OptionError(`session options have no option '${k}' (known: ${SESSION_OPTION_KEYS.join(', ')})`);
     }
     const { mode, template, operatingPoint, threshold, frames, budgetMs, liveness, earlyMargin, now } = o;
-    if (mode !== 'verify' && mode !== 'enroll') throw optionError(`mode must be 'verify' or 'enroll', got ${describe(mode)}`);
+    if (mode !== 'verify' && mode !== 'enroll') throw optionError(`mode must be 'verify' or 'enroll', got ${describeValue(mode)}`);
     this.mode = mode;
     if (mode === 'verify') {
       if (template === undefined) throw optionError('template: a verify session needs a template (a Template from FaceEngine.enroll, Template.fromBytes or an enrol session)');
-      if (!(template instanceof Template)) throw optionError(`template must be a Template instance (use Template.fromBytes for stored bytes), got ${describe(template)}`);
+      if (!(template instanceof Template)) throw optionError(`template must be a Template instance (use Template.fromBytes for stored bytes), got ${describeValue(template)}`);
       if (template.modelId !== engine.models.embedder) {
         throw new TemplateError('E_TEMPLATE_MODEL', `template was made by model '${template.modelId}', this engine uses '${engine.models.embedder}': re-enrol the person`);
       }
       this.templateEmbedding = template.embedding;
     } else {
-      if (template !== undefined) throw optionError(`template is for verify sessions (an enroll session makes one), got ${describe(template)}`);
+      if (template !== undefined) throw optionError(`template is for verify sessions (an enroll session makes one), got ${describeValue(template)}`);
       this.templateEmbedding = null;
     }
     this.need = frames === undefined ? (mode === 'enroll' ? 5 : 3) : numberIn(frames, 'frames', SESSION_LIMITS.frames[0], SESSION_LIMITS.frames[1], true);
-    const activeBudget = liveness === 'active' ? 2000 + (typeof o.challenges === 'number' ? o.challenges : 2) * (typeof o.challengeMs === 'number' ? o.challengeMs : 5000) : 5000;
-    this.budgetMs = budgetMs === undefined ? activeBudget : numberIn(budgetMs, 'budgetMs', SESSION_LIMITS.budgetMs[0], SESSION_LIMITS.budgetMs[1], false);
-    this.maxFrames = this.need + Math.ceil((this.budgetMs / 1000) * MAX_SESSION_FRAME_RATE);
-    if (earlyMargin === undefined) this.margin = 0.02;
-    else if (typeof earlyMargin !== 'number' || Number.isNaN(earlyMargin) || earlyMargin < 0 || earlyMargin === -Infinity) throw optionError(`earlyMargin must be a number >= 0 (Infinity disables the early decision), got ${describe(earlyMargin)}`);
-    else this.margin = earlyMargin;
-    let fromPoint: number | undefined;
-    if (operatingPoint !== undefined) {
-      if (typeof operatingPoint !== 'string' || !operatingPoint) throw optionError(`operatingPoint must be the name of one of the engine's operating points, got ${describe(operatingPoint)}`);
-      fromPoint = engine.threshold(operatingPoint); // throws E_OPERATING_POINT for unknown names
-      if (typeof fromPoint !== 'number' || !(fromPoint >= -1 && fromPoint <= 1)) throw optionError(`operatingPoint ${describe(operatingPoint)} is not an operating point of this engine`);
-    }
-    if (threshold !== undefined) this.threshold = numberIn(threshold, 'threshold', -1, 1, false);
-    else this.threshold = fromPoint ?? engine.threshold('far1e-3');
-    if (liveness !== undefined && typeof liveness !== 'boolean' && liveness !== 'active') throw optionError(`liveness must be true, false or 'active', got ${describe(liveness)}`);
+    if (liveness !== undefined && typeof liveness !== 'boolean' && liveness !== 'active') throw optionError(`liveness must be true, false or 'active', got ${describeValue(liveness)}`);
     const hasModels = engine.models.antispoof.length > 0;
     if (liveness === true && !hasModels && mode === 'verify') throw optionError('liveness: true needs an engine with anti-spoofing models (models.antispoof)');
     if (liveness === 'active' && mode !== 'verify') throw optionError("liveness: 'active' is for verify sessions");
     for (const k of ACTIVE_OPTION_KEYS) if (o[k] !== undefined && liveness !== 'active') throw optionError(`${k} is an active-liveness option: pass it with liveness: 'active'`);
     if (liveness === 'active') {
-      const { challenges, challengeMs, mirrored, random } = o;
-      const active = {
-        ...(challenges !== undefined && { challenges: numberIn(challenges, 'challenges', 1, 4, true) }),
-        ...(challengeMs !== undefined && { challengeMs: numberIn(challengeMs, 'challengeMs', 1000, 30000, false) }),
-        ...(mirrored !== undefined && { mirrored: mirrored as boolean }),
-        ...(random !== undefined && { random: random as () => number }),
-      };
-      if (mirrored !== undefined && typeof mirrored !== 'boolean') throw optionError(`mirrored must be true or false, got ${describe(mirrored)}`);
-      if (random !== undefined && typeof random !== 'function') throw optionError(`random must be a function returning numbers in [0, 1), got ${describe(random)}`);
-      this.activeOptions = active;
-      this.active = new ActiveLivenessCheck(active); // draws the prompts now (fails here without a secure random source)
+      // the check validates its own options (E_OPTION) and draws the prompts now (fails here without a secure random source)
+      this.activeOptions = Object.fromEntries(ACTIVE_OPTION_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+      this.active = new ActiveLivenessCheck(this.activeOptions);
     } else this.activeOptions = null;
     this.useLiveness = liveness === 'active' ? hasModels : liveness ?? hasModels;
-    if (now !== undefined && typeof now !== 'function') throw optionError(`now must be a function returning the time in ms, got ${describe(now)}`);
+    // an active session's default budget: every challenge's time, and 2 s to settle in front of the camera
+    const defaultBudget = this.active ? 2000 + this.active.prompts.length * this.active.challengeMs : 5000;
+    this.budgetMs = budgetMs === undefined ? defaultBudget : numberIn(budgetMs, 'budgetMs', SESSION_LIMITS.budgetMs[0], SESSION_LIMITS.budgetMs[1], false);
+    this.maxFrames = this.need + Math.ceil((this.budgetMs / 1000) * MAX_SESSION_FRAME_RATE);
+    if (earlyMargin === undefined) this.margin = 0.02;
+    else if (typeof earlyMargin !== 'number' || Number.isNaN(earlyMargin) || earlyMargin < 0 || earlyMargin === -Infinity) throw optionError(`earlyMargin must be a number >= 0 (Infinity disables the early decision), got ${describeValue(earlyMargin)}`);
+    else this.margin = earlyMargin;
+    let fromPoint: number | undefined;
+    if (operatingPoint !== undefined) {
+      if (typeof operatingPoint !== 'string' || !operatingPoint) throw optionError(`operatingPoint must be the name of one of the engine's operating points, got ${describeValue(operatingPoint)}`);
+      fromPoint = engine.threshold(operatingPoint); // throws E_OPERATING_POINT for unknown names
+      if (typeof fromPoint !== 'number' || !(fromPoint >= -1 && fromPoint <= 1)) throw optionError(`operatingPoint ${describeValue(operatingPoint)} is not an operating point of this engine`);
+    }
+    if (threshold !== undefined) this.threshold = numberIn(threshold, 'threshold', -1, 1, false);
+    else this.threshold = fromPoint ?? engine.threshold('far1e-3');
+    if (now !== undefined && typeof now !== 'function') throw optionError(`now must be a function returning the time in ms, got ${describeValue(now)}`);
     this.now = (now as (() => number) | undefined) ?? defaultClock;
   }
 
   /** A clock reading, or why it cannot be used (the session then ends). */
   private read(): number | string {
     let t: unknown;
-    try { t = this.now(); } catch (e) { return `the session clock threw (${e instanceof Error ? e.message : describe(e)})`; }
-    if (typeof t !== 'number' || !Number.isFinite(t)) return `the session clock returned ${describe(t)}, not a finite time in ms`;
+    try { t = this.now(); } catch (e) { return `the session clock threw (${e instanceof Error ? e.message : describeValue(e)})`; }
+    if (typeof t !== 'number' || !Number.isFinite(t)) return `the session clock returned ${describeValue(t)}, not a finite time in ms`;
     if (t < this.lastReading) return `the session clock went backwards (${this.lastReading} to ${t})`;
     this.lastReading = t;
     return t;
