@@ -22,7 +22,8 @@
 //
 // Engine-neutral: WebCrypto through globalThis.crypto.subtle only, no Node APIs.
 
-import { WasmfaceError } from './errors.js';
+import { WasmfaceError, OptionError } from './errors.js';
+import { describeValue } from './options.js';
 import { Template, TemplateError } from './template.js';
 import { utf8Decode, utf8Encode } from './utf8.js';
 import { isUint8Array, isArrayBuffer } from './bytes.js';
@@ -107,23 +108,17 @@ const isSafeVersion = (v: unknown): v is number => typeof v === 'number' && Numb
 // names and ids: no control characters (they end up in logs, file names and store keys)
 const cleanText = (s: unknown, max: number): s is string => typeof s === 'string' && s.length >= 1 && s.length <= max && !/[\u0000-\u001f\u007f]/.test(s);
 
-const describe = (v: unknown): string => {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  return Object.prototype.toString.call(v);
-};
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** A caller's option of the wrong type: E_OPTION (the same code as OptionError elsewhere in the API). */
+/** A caller's option of the wrong type. */
 function badOption(message: string): never {
-  throw new WasmfaceError('E_OPTION', message);
+  throw new OptionError(message);
 }
 
 function checkStore(store: unknown): BundleStateStore {
   const s = store as BundleStateStore | null;
   if (s === null || typeof s !== 'object' || typeof s.load !== 'function' || typeof s.save !== 'function') {
-    fail('E_BUNDLE_STATE', `the bundle state store must be an object with load(name) and save(name, version), got ${describe(store)}`);
+    fail('E_BUNDLE_STATE', `the bundle state store must be an object with load(name) and save(name, version), got ${describeValue(store)}`);
   }
   return s!;
 }
@@ -135,7 +130,7 @@ async function loadState(store: BundleStateStore, key: string): Promise<number |
     return fail('E_BUNDLE_STATE', `the bundle state store failed to load '${key}' (${messageOf(e)}): repair it; nothing was changed`);
   }
   if (v === null || v === undefined) return null;
-  if (!isSafeVersion(v)) fail('E_BUNDLE_STATE', `the bundle state store returned ${describe(v)} for '${key}' (expected null or an integer >= 1): repair or reset it; nothing was changed`);
+  if (!isSafeVersion(v)) fail('E_BUNDLE_STATE', `the bundle state store returned ${describeValue(v)} for '${key}' (expected null or an integer >= 1): repair or reset it; nothing was changed`);
   return v as number;
 }
 
@@ -498,14 +493,14 @@ function checkGalleryLike(g: unknown): GalleryLike {
   const x = g as GalleryLike | null;
   if (x === null || typeof x !== 'object' || typeof x.modelId !== 'string'
     || !['add', 'remove', 'get', 'clear', 'entries'].every((f) => typeof (x as unknown as Record<string, unknown>)[f] === 'function')) {
-    badOption(`the gallery must be a GalleryLike (modelId, add, remove, get, clear, entries), got ${describe(g)}`);
+    badOption(`the gallery must be a GalleryLike (modelId, add, remove, get, clear, entries), got ${describeValue(g)}`);
   }
   return x!;
 }
 
 function checkChannelOption(v: unknown, what: string): string | undefined {
   if (v === undefined) return undefined;
-  if (!cleanText(v, 128)) badOption(`${what} must be a channel name of 1..128 characters without control characters, got ${describe(v)}`);
+  if (!cleanText(v, 128)) badOption(`${what} must be a channel name of 1..128 characters without control characters, got ${describeValue(v)}`);
   return v as string;
 }
 
@@ -513,16 +508,16 @@ function checkChannelOption(v: unknown, what: string): string | undefined {
 function checkGalleryBundleObject(b: GalleryBundle): GalleryBundle {
   const bad = (what: string): never => fail('E_BUNDLE_FORMAT', `gallery bundle object: ${what}`);
   if (b === null || typeof b !== 'object') bad('not an object');
-  if (b.kind !== 'full' && b.kind !== 'delta') bad(`kind must be 'full' or 'delta', got ${describe(b.kind)}`);
+  if (b.kind !== 'full' && b.kind !== 'delta') bad(`kind must be 'full' or 'delta', got ${describeValue(b.kind)}`);
   if (!cleanText(b.name, 128)) bad('invalid name');
   if (!cleanText(b.modelId, 64)) bad('invalid model id');
-  if (!isSafeVersion(b.version)) bad(`version must be an integer >= 1, got ${describe(b.version)}`);
+  if (!isSafeVersion(b.version)) bad(`version must be an integer >= 1, got ${describeValue(b.version)}`);
   if (b.kind === 'delta' ? !(isSafeVersion(b.baseVersion) && b.baseVersion < b.version) : b.baseVersion !== null && b.baseVersion !== undefined) bad('invalid base version');
   if (!Array.isArray(b.entries) || !Array.isArray(b.removed)) bad('entries and removed must be arrays');
   if (b.kind === 'full' && b.removed.length) bad('a full gallery bundle removes nothing');
   const seen = new Set<string>();
   const id = (v: unknown) => {
-    if (!cleanText(v, MAX_ID) || utf8Encode(v as string).length > MAX_ID) bad(`id ${describe(v)} must be 1..${MAX_ID} bytes without control characters`);
+    if (!cleanText(v, MAX_ID) || utf8Encode(v as string).length > MAX_ID) bad(`id ${describeValue(v)} must be 1..${MAX_ID} bytes without control characters`);
     if (seen.has(v as string)) bad(`id '${v as string}' appears twice`);
     seen.add(v as string);
   };
@@ -564,7 +559,7 @@ function sameMembers(a: { id: string }[], ids: Set<string>): boolean {
 export async function applyGalleryBundle(gallery: GalleryLike, bundle: GalleryBundle | Uint8Array | ArrayBuffer, store?: BundleStateStore,
                                          options: GalleryApplyOptions = {}): Promise<GalleryApplyResult> {
   checkGalleryLike(gallery);
-  if (options === null || typeof options !== 'object') badOption(`applyGalleryBundle options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object') badOption(`applyGalleryBundle options must be an object, got ${describeValue(options)}`);
   const channel = checkChannelOption(options.channel, 'options.channel');
   if (store !== undefined) checkStore(store);
   const b = isUint8Array(bundle) || isArrayBuffer(bundle) ? await parseGalleryBundle(bundle) : checkGalleryBundleObject(bundle);
@@ -1080,14 +1075,14 @@ export interface VerifiedBundle {
 interface CheckedOptions { kinds: BundleKind[] | null; channel: string | undefined; embedder: string | undefined; commit: boolean }
 
 function checkVerifyOptions(options: unknown): CheckedOptions {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) badOption(`verifyBundle options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) badOption(`verifyBundle options must be an object, got ${describeValue(options)}`);
   const o = options as VerifyBundleOptions;
   const kinds = o.kind === undefined ? null : Array.isArray(o.kind) ? o.kind : [o.kind];
-  if (kinds && (!kinds.length || !kinds.every((k) => KINDS.includes(k)))) badOption(`options.kind must be ${KINDS.join(', ')} or a list of them, got ${describe(o.kind)}`);
+  if (kinds && (!kinds.length || !kinds.every((k) => KINDS.includes(k)))) badOption(`options.kind must be ${KINDS.join(', ')} or a list of them, got ${describeValue(o.kind)}`);
   const channel = checkChannelOption(o.channel, 'options.channel'), name = checkChannelOption(o.name, 'options.name');
   if (channel !== undefined && name !== undefined && channel !== name) badOption(`options.channel '${channel}' and options.name '${name}' disagree: pass one`);
-  if (o.embedder !== undefined && !cleanText(o.embedder, 64)) badOption(`options.embedder must be a model id, got ${describe(o.embedder)}`);
-  if (o.commit !== undefined && typeof o.commit !== 'boolean') badOption(`options.commit must be a boolean, got ${describe(o.commit)}`);
+  if (o.embedder !== undefined && !cleanText(o.embedder, 64)) badOption(`options.embedder must be a model id, got ${describeValue(o.embedder)}`);
+  if (o.commit !== undefined && typeof o.commit !== 'boolean') badOption(`options.commit must be a boolean, got ${describeValue(o.commit)}`);
   return { kinds, channel: channel ?? name, embedder: o.embedder, commit: o.commit !== false };
 }
 

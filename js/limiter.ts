@@ -24,7 +24,8 @@
 // a store that is deleted (load() returns nothing) between restarts starts afresh. Give the limiter
 // a clock and a store the attacker cannot set (the device's secure time and storage).
 
-import { WasmfaceError } from './errors.js';
+import { WasmfaceError, OptionError } from './errors.js';
+import { describeValue } from './options.js';
 
 export interface LimiterState {
   /** Times (ms) of recent failed attempts, oldest first. */
@@ -125,26 +126,19 @@ export class MemoryLimiterStore implements LimiterStore {
   save(state: LimiterState) { this.state = { ...state, failures: [...state.failures] }; }
 }
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  return Object.prototype.toString.call(v);
-}
-
 function errorText(e: unknown): string {
-  try { return e instanceof Error ? e.message : describe(e); } catch { return 'unprintable error'; }
+  try { return e instanceof Error ? e.message : describeValue(e); } catch { return 'unprintable error'; }
 }
 
 function optionError(message: string): WasmfaceError {
-  return new WasmfaceError('E_OPTION', `AttemptLimiter: ${message}`);
+  return new OptionError(`AttemptLimiter: ${message}`);
 }
 
 function intOption(o: Record<string, unknown>, name: keyof typeof LIMITER_OPTION_RANGES, fallback: number, lo: number = LIMITER_OPTION_RANGES[name][0]): number {
   const v = o[name];
   if (v === undefined) return fallback;
   const hi = LIMITER_OPTION_RANGES[name][1];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw optionError(`${name} must be an integer in [${lo}, ${hi}], got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw optionError(`${name} must be an integer in [${lo}, ${hi}], got ${describeValue(v)}`);
   return v;
 }
 
@@ -156,26 +150,26 @@ const finiteIn = (v: unknown, bound: number): v is number => typeof v === 'numbe
 /** Checks what load() returned, reading each field once; throws LimiterStateError naming what is wrong. */
 function parseState(raw: unknown): Snapshot | null {
   if (raw === null || raw === undefined) return null;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new LimiterStateError(`load() returned ${describe(raw)}, not an object`);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new LimiterStateError(`load() returned ${describeValue(raw)}, not an object`);
   let failures: unknown, lockedUntil: unknown, lockouts: unknown, lastAt: unknown;
   const list: number[] = [];
   try {
     ({ failures, lockedUntil, lockouts, lastAt } = raw as Record<string, unknown>);
-    if (!Array.isArray(failures)) throw new LimiterStateError(`failures is ${describe(failures)}, not an array`);
+    if (!Array.isArray(failures)) throw new LimiterStateError(`failures is ${describeValue(failures)}, not an array`);
     const n = failures.length;
     if (!(n <= MAX_STORED_FAILURES)) throw new LimiterStateError(`failures holds ${n} entries, more than ${MAX_STORED_FAILURES}`);
     for (let i = 0; i < n; i++) {
       const t: unknown = failures[i];
-      if (!finiteIn(t, MAX_TIME)) throw new LimiterStateError(`failures[${i}] is ${describe(t)}, not a time in ms`);
+      if (!finiteIn(t, MAX_TIME)) throw new LimiterStateError(`failures[${i}] is ${describeValue(t)}, not a time in ms`);
       list.push(t);
     }
   } catch (e) {
     if (e instanceof LimiterStateError) throw e;
     throw new LimiterStateError(`reading it threw: ${errorText(e)}`, e);
   }
-  if (!finiteIn(lockedUntil, MAX_LOCKED_UNTIL)) throw new LimiterStateError(`lockedUntil is ${describe(lockedUntil)}, not a time in ms`);
-  if (typeof lockouts !== 'number' || !Number.isSafeInteger(lockouts) || lockouts < 0) throw new LimiterStateError(`lockouts is ${describe(lockouts)}, not a non-negative integer`);
-  if (lastAt !== undefined && !finiteIn(lastAt, MAX_TIME)) throw new LimiterStateError(`lastAt is ${describe(lastAt)}, not a time in ms`);
+  if (!finiteIn(lockedUntil, MAX_LOCKED_UNTIL)) throw new LimiterStateError(`lockedUntil is ${describeValue(lockedUntil)}, not a time in ms`);
+  if (typeof lockouts !== 'number' || !Number.isSafeInteger(lockouts) || lockouts < 0) throw new LimiterStateError(`lockouts is ${describeValue(lockouts)}, not a non-negative integer`);
+  if (lastAt !== undefined && !finiteIn(lastAt, MAX_TIME)) throw new LimiterStateError(`lastAt is ${describeValue(lastAt)}, not a time in ms`);
   list.sort((a, b) => a - b);
   return { failures: list, lockedUntil, lockouts, lastAt: lastAt ?? -Infinity };
 }
@@ -211,7 +205,7 @@ export class AttemptLimiter {
   private busy = false;
 
   constructor(options: AttemptLimiterOptions = {}) {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw optionError(`options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw optionError(`options must be an object, got ${describeValue(options)}`);
     const o = options as Record<string, unknown>;
     for (const k of Object.keys(o)) if (!OPTION_KEYS.includes(k)) throw optionError(`no option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
     this.maxFailures = intOption(o, 'maxFailures', 5);
@@ -220,11 +214,11 @@ export class AttemptLimiter {
     this.maxLockoutMs = intOption(o, 'maxLockoutMs', Math.max(24 * 3600_000, this.lockoutMs), this.lockoutMs);
     const store = o.store === undefined ? new MemoryLimiterStore() : o.store;
     if (typeof store !== 'object' || store === null || typeof (store as LimiterStore).load !== 'function' || typeof (store as LimiterStore).save !== 'function') {
-      throw optionError(`store must be an object with load() and save() functions, got ${describe(store)}`);
+      throw optionError(`store must be an object with load() and save() functions, got ${describeValue(store)}`);
     }
     this.store = store as LimiterStore;
     const now = o.now === undefined ? () => Date.now() : o.now;
-    if (typeof now !== 'function') throw optionError(`now must be a function returning the time in ms, got ${describe(now)}`);
+    if (typeof now !== 'function') throw optionError(`now must be a function returning the time in ms, got ${describeValue(now)}`);
     this.now = now as () => number;
   }
 
@@ -232,7 +226,7 @@ export class AttemptLimiter {
   private clock(): number {
     let t: unknown;
     try { t = this.now(); } catch (e) { throw new LimiterClockError(`now() threw: ${errorText(e)}`, e); }
-    if (!finiteIn(t, MAX_TIME)) throw new LimiterClockError(`now() returned ${describe(t)}, not a time in ms in [0, ${MAX_TIME}]`);
+    if (!finiteIn(t, MAX_TIME)) throw new LimiterClockError(`now() returned ${describeValue(t)}, not a time in ms in [0, ${MAX_TIME}]`);
     return t;
   }
 
@@ -325,7 +319,7 @@ export class AttemptLimiter {
       const { next, lockedOut } = this.withFailure(s, now);
       this.memory = next;
       this.persist(next, 'recording a failure', 'the failure counts in this process only');
-      if (success !== false) throw new LimiterResultError(describe(success));
+      if (success !== false) throw new LimiterResultError(describeValue(success));
       return lockedOut ? this.waitOf(now, next) : 0;
     } finally {
       this.busy = false;
@@ -342,7 +336,7 @@ export class AttemptLimiter {
    * success that cannot be saved is withheld (LimiterStoreError).
    */
   guard<T extends { match: boolean }>(attempt: () => T): T {
-    if (typeof attempt !== 'function') throw optionError(`guard needs a function, got ${describe(attempt)}`);
+    if (typeof attempt !== 'function') throw optionError(`guard needs a function, got ${describeValue(attempt)}`);
     this.enter();
     try {
       const { now, s } = this.view();
@@ -358,7 +352,7 @@ export class AttemptLimiter {
       }
       let match: unknown;
       try { match = result !== null && typeof result === 'object' ? result.match : undefined; } catch { match = undefined; }
-      if (typeof match !== 'boolean') throw new LimiterResultError(result !== null && typeof result === 'object' ? `match: ${describe(match)}` : describe(result));
+      if (typeof match !== 'boolean') throw new LimiterResultError(result !== null && typeof result === 'object' ? `match: ${describeValue(match)}` : describeValue(result));
       if (match) this.persist(AttemptLimiter.succeeded(s, now), 'after a successful attempt', 'the success was withheld and the attempt counts as failed');
       return result;
     } finally {
