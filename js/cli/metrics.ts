@@ -34,40 +34,45 @@ function nextUp(v: number): number {
   return f[0];
 }
 
+/** How many of the ascending `sorted` scores are >= t (binary search). */
+export function countAtLeast(sorted: ArrayLike<number>, t: number): number {
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] >= t) hi = mid; else lo = mid + 1; }
+  return sorted.length - lo;
+}
+
+/** ROC AUC by ranks (Mann-Whitney): the chance a positive scores above a negative, ties half; null if either side is empty. */
+export function aucByRanks(positive: ArrayLike<number>, negative: ArrayLike<number>): number | null {
+  if (!positive.length || !negative.length) return null;
+  const P = Float64Array.from(positive).sort(), N = Float64Array.from(negative).sort();
+  let sum = 0;
+  for (let i = 0, j = 0, k = 0; i < P.length; i++) {
+    while (j < N.length && N[j] < P[i]) j++;
+    k = j;
+    while (k < N.length && N[k] === P[i]) k++;
+    sum += j + (k - j) / 2;
+  }
+  return sum / (P.length * N.length);
+}
+
 export function computeMetrics(genuine: number[], impostor: number[], threshold: number): Metrics {
   const G = Float64Array.from(genuine).sort(), I = Float64Array.from(impostor).sort();
   const Idesc = I.slice().reverse();
-  const countGE = (sorted: Float64Array, t: number) => { // sorted ascending
-    let lo = 0, hi = sorted.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] >= t) hi = mid; else lo = mid + 1; }
-    return sorted.length - lo;
-  };
   const tar: Record<string, number> = {}, thr: Record<string, number> = {};
   for (const [name, far] of FARS) {
     const t = thresholdAtFar(Idesc, far);
     thr[name] = t;
-    tar[name] = G.length ? countGE(G, t) / G.length : 0;
+    tar[name] = G.length ? countAtLeast(G, t) / G.length : 0;
   }
   // EER: sweep thresholds at every score, take the point where FRR and FAR cross
   const all = Float64Array.from([...genuine, ...impostor].filter(Number.isFinite)).sort();
   let eer = 1, best = Infinity;
   for (const t of [-Infinity, ...all, Infinity]) {
-    const far = I.length ? countGE(I, t) / I.length : 0, frr = G.length ? 1 - countGE(G, t) / G.length : 0;
+    const far = I.length ? countAtLeast(I, t) / I.length : 0, frr = G.length ? 1 - countAtLeast(G, t) / G.length : 0;
     if (Math.abs(far - frr) < best) { best = Math.abs(far - frr); eer = (far + frr) / 2; }
   }
-  // AUC by ranks (Mann-Whitney), ties counting half
-  let auc = 0;
-  if (G.length && I.length) {
-    let j = 0, k = 0;
-    for (const g of G) {
-      while (j < I.length && I[j] < g) j++;
-      k = j;
-      while (k < I.length && I[k] === g) k++;
-      auc += j + (k - j) / 2;
-    }
-    auc /= G.length * I.length;
-  }
-  const correct = countGE(G, threshold) + (I.length - countGE(I, threshold));
+  const auc = aucByRanks(G, I) ?? 0;
+  const correct = countAtLeast(G, threshold) + (I.length - countAtLeast(I, threshold));
   return {
     pairs: G.length + I.length, genuine: G.length, impostor: I.length, tar_at_far: tar, thresholds_at_far: thr,
     eer, auc, accuracy: (G.length + I.length) ? correct / (G.length + I.length) : 0, threshold,

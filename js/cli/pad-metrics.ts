@@ -8,7 +8,7 @@
 // the worst type.
 
 import type { Liveness } from '../engine.js';
-import { thresholdAtFar } from './metrics.js';
+import { thresholdAtFar, countAtLeast, aucByRanks } from './metrics.js';
 
 /** The label of a bona fide presentation; any other label is an attack type. */
 export const BONA_FIDE = 'live';
@@ -65,25 +65,8 @@ export function bpcerAtMaxApcer(live: readonly number[], types: readonly (readon
 
 const ascending = (xs: readonly number[]) => Float64Array.from(xs).sort();
 
-/** Index of the first of the ascending scores that is >= t (> t when strict): binary search. */
-function firstAbove(sorted: Float64Array, t: number, strict = false): number {
-  let lo = 0, hi = sorted.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (strict ? sorted[mid] > t : sorted[mid] >= t) hi = mid; else lo = mid + 1; }
-  return lo;
-}
-const countAtLeast = (sorted: Float64Array, t: number) => sorted.length - firstAbove(sorted, t);
-
-/** ROC AUC: the chance that a bona fide score is above an attack score, ties counting half (Mann-Whitney); null if either side is empty. */
-export function auc(live: readonly number[], attack: readonly number[]): number | null {
-  if (!live.length || !attack.length) return null;
-  const A = ascending(attack);
-  let sum = 0;
-  for (const s of live) {
-    const below = firstAbove(A, s), tied = firstAbove(A, s, true) - below;
-    sum += below + tied / 2;
-  }
-  return sum / (live.length * attack.length);
-}
+/** ROC AUC of bona fide over attack scores (Mann-Whitney, ties half); null if either side is empty. */
+export const auc = (live: readonly number[], attack: readonly number[]): number | null => aucByRanks(live, attack);
 
 /**
  * DET points [APCER, BPCER] at every distinct score as threshold, from accepting everything
