@@ -132,3 +132,32 @@ test('options and inputs: typed refusals, unpredictable prompts', () => {
   assert.equal(new ActiveLivenessCheck().push(null, Number.NaN).state, 'failed', 'a clock that is not a number fails');
   assert.equal(new ActiveLivenessCheck().push({ landmarks: [[0, 0], [10, 0], [5, 6], [2, 12], [8, 12]] }, 0).state, 'failed', 'landmarks without pixels are refused');
 });
+
+test('property: any option values and any frames give a typed refusal or a check that decides, never another error', () => {
+  const r = mulberry32(144);
+  const pool: unknown[] = [undefined, null, 0, 1, 2, 4, 5, -1, 1.5, NaN, Infinity, 999, 1000, 5000, 30000, 30001, '2', true, false, [], {}, () => 0.5, () => 1, () => NaN, () => -0.1, 'x'];
+  const pick = () => pool[Math.floor(r() * pool.length)];
+  const keys = ['challenges', 'challengeMs', 'mirrored', 'random', 'landmarksOnly', 'other'];
+  const isOption = (e: unknown) => e instanceof WasmfaceError && e.code === 'E_OPTION';
+  let built = 0;
+  for (let i = 0; i < 2000; i++) {
+    const o: Record<string, unknown> = {};
+    for (const k of keys) if (r() < 0.3) o[k] = pick();
+    let check: ActiveLivenessCheck;
+    try { check = new ActiveLivenessCheck(o as never); built++; } catch (e) { assert.ok(isOption(e), `options ${JSON.stringify(o)}: ${String(e)}`); continue; }
+    // frames: junk landmarks, none, or plausible ones, at times that may stop or go backwards
+    let t = 0;
+    for (let f = 0; f < 40 && !check.done; f++) {
+      t += r() < 0.05 ? -10 : 100 + r() * 200;
+      const kind = r();
+      const frame = kind < 0.2 ? null
+        : kind < 0.4 ? { landmarks: Array.from({ length: Math.floor(r() * 7) }, () => [pick(), pick()]) }
+        : { landmarks: [[300, 200], [340, 201], [320 + (r() - 0.5) * 20, 225], [305, 245], [335, 246]] as [number, number][] };
+      try { check.push(frame as never, t); } catch (e) { assert.ok(isOption(e), `frame ${JSON.stringify(frame)}: ${String(e)}`); }
+    }
+    const end = check.push(null, t + 60_000);
+    assert.ok(end.state === 'failed' || end.state === 'passed', `the check decides at the latest at its time limit: ${end.state}`);
+    assert.notEqual(end.state === 'passed' && !(o.landmarksOnly === true), true, 'without pixels (luma) it never passes');
+  }
+  assert.ok(built > 100, `${built} checks built`);
+});
